@@ -1,0 +1,89 @@
+package sender
+
+import "time"
+
+// Webhook kinds, as the Partner API names them.
+const (
+	KindIdentification = "identification"
+	KindBilling        = "billing"
+)
+
+// Attempt statuses written to the log.
+const (
+	StatusDelivered = "delivered" // 2xx
+	StatusRetrying  = "retrying"  // failed; another attempt is scheduled
+	StatusFailed    = "failed"    // failed; no attempt is left
+	StatusCanceled  = "canceled"  // a due retry dropped because the webhook was disabled or lost its URL
+)
+
+// Target is a partner's webhook configuration for one kind, read when a
+// delivery is created (secret) and before each attempt (URL, enabled).
+type Target struct {
+	URL     string
+	Secret  string
+	Enabled bool
+}
+
+// Targets looks up the current webhook configuration. The store implements it.
+type Targets interface {
+	Target(partnerID, kind string) (Target, bool)
+}
+
+// Delivery is one payload to deliver to a partner's webhook of a kind.
+type Delivery struct {
+	PartnerID      string
+	Kind           string // KindIdentification or KindBilling
+	EventType      string // e.g. "visitor.identified"
+	OrganizationID string
+	Body           []byte
+	Fault          Fault     // signature fault; "" signs correctly
+	At             time.Time // mock time of the first attempt; zero means now
+	DuplicateOf    string    // id of the delivery this one repeats, for the log
+}
+
+// Attempt is one entry of the attempt log. The first seven fields are the
+// vendor's documented log fields; the rest are the mock's own.
+type Attempt struct {
+	ID             string     `json:"id"`
+	Type           string     `json:"type"`
+	OrganizationID string     `json:"organizationId"`
+	Status         string     `json:"status"`
+	StatusCode     int        `json:"statusCode"`
+	AttemptedAt    time.Time  `json:"attemptedAt"`
+	ResponseTimeMs int64      `json:"responseTimeMs"`
+	DeliveryID     string     `json:"deliveryId"`
+	Attempt        int        `json:"attempt"`
+	EventType      string     `json:"eventType"`
+	URL            string     `json:"url"`
+	Error          string     `json:"error,omitempty"`
+	NextAttemptAt  *time.Time `json:"nextAttemptAt,omitempty"`
+	PartnerID      string     `json:"-"`
+}
+
+// LogQuery selects a page of one partner's attempt log, newest first.
+// Empty filters match everything. Page is 1-based.
+type LogQuery struct {
+	PartnerID      string
+	Type           string
+	Status         string
+	OrganizationID string
+	Page           int
+	PageSize       int
+}
+
+// Fault is a deliberate signature fault, for testing a receiver's verification.
+type Fault string
+
+// The signature faults of the design. Each still sends the delivery; only the
+// X-Bullseye-Signature header (or, for FaultOtherBytes, the body) is wrong.
+const (
+	FaultNone         Fault = ""
+	FaultWrongSecret  Fault = "wrong_secret" // signed with another secret
+	FaultMissing      Fault = "missing"      // no header at all
+	FaultEmpty        Fault = "empty"        // header present, empty value
+	FaultNonHex       Fault = "non_hex"      // right length, not hex
+	FaultTruncated    Fault = "truncated"    // a prefix of the right signature
+	FaultUppercase    Fault = "uppercase"    // right signature in uppercase hex
+	FaultOtherBytes   Fault = "other_bytes"  // body changed after signing
+	FaultReserialized Fault = "reserialized" // signature of a re-serialised body (whitespace/escaping differ)
+)
