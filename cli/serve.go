@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/server"
+)
+
+type serveCmd struct {
+	Addr          string   `default:"127.0.0.1:8080" env:"BULLSEYE_MOCK_ADDR" help:"Address to listen on (host:port; port 0 picks a free one)."`
+	APIKey        []string `name:"api-key" sep:"," env:"BULLSEYE_MOCK_API_KEY" help:"Partner API key; repeat (or comma-separate) for several partners, each with its own state. Default: ${default_key}." placeholder:"KEY"`
+	TimeScale     float64  `name:"time-scale" default:"1" env:"BULLSEYE_MOCK_TIME_SCALE" help:"Run mock time N times faster: divides retry delays, the 30 s timeout and waits by N."`
+	Seed          int64    `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of every fake value and id: the same seed gives the same payloads."`
+	Organizations int      `default:"3" env:"BULLSEYE_MOCK_ORGANIZATIONS" help:"Fake organizations seeded for each partner."`
+	Dialect       string   `default:"partner" enum:"partner,integration" env:"BULLSEYE_MOCK_DIALECT" help:"Payload dialect of both webhooks: partner (full, event_type) or integration (short, event)."`
+	Templates     string   `type:"existingdir" env:"BULLSEYE_MOCK_TEMPLATES" help:"Directory of payload templates, one <event_type>.json each; their values win over generated ones."`
+
+	RateLimit   int   `name:"rate-limit" default:"1000" env:"BULLSEYE_MOCK_RATE_LIMIT" help:"Partner API requests per minute per partner; 0 turns the limit off."`
+	StrictHTTPS bool  `name:"strict-https" env:"BULLSEYE_MOCK_STRICT_HTTPS" help:"Reject webhook URLs that are not https, as the real service does."`
+	MaxBody     int64 `name:"max-body" default:"1048576" env:"BULLSEYE_MOCK_MAX_BODY" help:"Largest request body accepted, in bytes; larger ones get 413."`
+
+	RetryDelays        []time.Duration `name:"retry-delays" default:"1m,5m,30m" sep:"," env:"BULLSEYE_MOCK_RETRY_DELAYS" help:"Wait before each retry, in mock time."`
+	MaxAttempts        int             `name:"max-attempts" default:"4" env:"BULLSEYE_MOCK_MAX_ATTEMPTS" help:"Attempts per delivery in all (the first plus retries)."`
+	Timeout            time.Duration   `default:"30s" env:"BULLSEYE_MOCK_TIMEOUT" help:"A receiver must answer in full within this much mock time."`
+	Workers            int             `default:"64" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
+	PerEndpoint        int             `name:"per-endpoint" default:"64" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
+	LogCap             int             `name:"log-cap" default:"100000" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
+	CACert             string          `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for https receivers."`
+	InsecureSkipVerify bool            `name:"insecure-skip-verify" env:"BULLSEYE_MOCK_INSECURE_SKIP_VERIFY" help:"Do not verify receivers' TLS certificates."`
+
+	TLSCert       string `name:"tls-cert" type:"existingfile" env:"BULLSEYE_MOCK_TLS_CERT" help:"Serve HTTPS with this PEM certificate (with --tls-key)."`
+	TLSKey        string `name:"tls-key" type:"existingfile" env:"BULLSEYE_MOCK_TLS_KEY" help:"PEM private key of --tls-cert."`
+	TLSSelfSigned bool   `name:"tls-self-signed" env:"BULLSEYE_MOCK_TLS_SELF_SIGNED" help:"Serve HTTPS with a certificate made at start by a throwaway CA."`
+	TLSCAOut      string `name:"tls-ca-out" env:"BULLSEYE_MOCK_TLS_CA_OUT" help:"With --tls-self-signed: write the CA certificate (PEM) here for clients to trust."`
+
+	ShutdownTimeout time.Duration `name:"shutdown-timeout" default:"10s" env:"BULLSEYE_MOCK_SHUTDOWN_TIMEOUT" help:"On SIGINT/SIGTERM, how long in-flight requests and attempts may finish."`
+}
+
+func (c *serveCmd) config(e *env) (mock.Config, error) {
+	dialect, err := fixtures.ParseDialect(c.Dialect)
+	if err != nil {
+		return mock.Config{}, usageError{err}
+	}
+	if c.TimeScale <= 0 {
+		return mock.Config{}, usagef("--time-scale must be greater than 0, got %g", c.TimeScale)
+	}
+	if c.Organizations < 1 {
+		return mock.Config{}, usagef("--organizations must be at least 1, got %d", c.Organizations)
+	}
+	if c.RateLimit < 0 {
+		return mock.Config{}, usagef("--rate-limit must not be negative, got %d", c.RateLimit)
+	}
+	if c.MaxBody < 1 {
+		return mock.Config{}, usagef("--max-body must be at least 1 byte, got %d", c.MaxBody)
+	}
+	for _, k := range c.APIKey {
+		if strings.TrimSpace(k) == "" {
+			return mock.Config{}, usagef("--api-key must not be empty")
+		}
+	}
+	policy := sender.Policy{Delays: c.RetryDelays, Attempts: c.MaxAttempts, Timeout: c.Timeout}
+	if err := policy.Validate(); err != nil {
+		return mock.Config{}, usageError{err}
+	}
+	cfg := mock.Config{
+		Addr:               c.Addr,
+		APIKeys:            c.APIKey,
+		TimeScale:          c.TimeScale,
+		Seed:               c.Seed,
+		Organizations:      c.Organizations,
+		Dialect:            dialect,
+		RateLimit:          c.RateLimit,
+		StrictHTTPS:        c.StrictHTTPS,
+		MaxBody:            c.MaxBody,
+		Policy:             policy,
+		Workers:            c.Workers,
+		PerEndpoint:        c.PerEndpoint,
+		LogCap:             c.LogCap,
+		CACertFile:         c.CACert,
+		InsecureSkipVerify: c.InsecureSkipVerify,
+		ShutdownTimeout:    c.ShutdownTimeout,
+		Logger:             e.logger,
+	}
+	if c.Templates != "" {
+		t, err := fixtures.LoadTemplates(c.Templates)
+		if err != nil {
+			return mock.Config{}, usageError{err}
+		}
+		cfg.Templates = t
+	}
+	switch {
+	case c.TLSSelfSigned && (c.TLSCert != "" || c.TLSKey != ""):
+		return mock.Config{}, usagef("--tls-self-signed and --tls-cert/--tls-key exclude each other")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return mock.Config{}, usagef("--tls-cert and --tls-key go together")
+	case c.TLSCAOut != "" && !c.TLSSelfSigned:
+		return mock.Config{}, usagef("--tls-ca-out needs --tls-self-signed")
+	case c.TLSCert != "":
+		if cfg.TLS, err = mock.LoadTLS(c.TLSCert, c.TLSKey); err != nil {
+			return mock.Config{}, usageError{err}
+		}
+	case c.TLSSelfSigned:
+		host, _, _ := net.SplitHostPort(c.Addr)
+		if cfg.TLS, err = mock.SelfSignedTLS([]string{host}, c.TLSCAOut, time.Now()); err != nil {
+			return mock.Config{}, err
+		}
+	}
+	return cfg, nil
+}
+
+func (c *serveCmd) Run(e *env) error {
+	cfg, err := c.config(e)
+	if err != nil {
+		return err
+	}
+	m, err := mock.New(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := m.Start(); err != nil {
+		return err
+	}
+	printBanner(e.stdout, m, c.TLSCAOut)
+	e.logger.Info("serving", "url", m.URL(), "partners", len(m.Partners()), "seed", cfg.Seed, "time_scale", cfg.TimeScale)
+
+	select {
+	case <-e.ctx.Done():
+	case err := <-m.Done():
+		return fmt.Errorf("server stopped: %w", err)
+	}
+	e.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	pending, err := m.Close(context.Background())
+	if pending > 0 {
+		e.logger.Warn("deliveries left pending at shutdown", "pending", pending)
+	}
+	if err != nil {
+		e.logger.Warn("shutdown did not finish cleanly", "err", err)
+	}
+	e.logger.Info("stopped")
+	return nil
+}
+
+// printBanner tells a person where the mock is and how to use it at once.
+// Its first line is stable, so scripts and tests can read the URL from it.
+func printBanner(w io.Writer, m *mock.Mock, caFile string) {
+	url := m.URL()
+	fmt.Fprintf(w, "bullseye-mock listening on %s\n", url)
+	for _, p := range m.Partners() {
+		fmt.Fprintf(w, "  API key: %s (partner %s, organizations %s)\n", p.Key, p.ID, strings.Join(p.OrganizationIDs, ", "))
+	}
+	cfg := m.Config()
+	fmt.Fprintf(w, "  seed %d, time scale %g, Partner API at %s%s\n", cfg.Seed, cfg.TimeScale, url, server.APIPrefix)
+	insecure := ""
+	if caFile != "" {
+		fmt.Fprintf(w, "  TLS CA certificate written to %s\n", caFile)
+		insecure = fmt.Sprintf(" --cacert %s", caFile)
+	}
+	key := m.Partners()[0].Key
+	fmt.Fprintf(w, "Configure a webhook:\n  curl%s -X PUT %s%s/partner/webhooks/identification -H 'X-Partner-API-Key: %s' -H 'Content-Type: application/json' -d '{\"url\": \"http://127.0.0.1:9000/webhooks\", \"secret\": \"whsec_test\", \"enabled\": true}'\n",
+		insecure, url, server.APIPrefix, key)
+}

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/bullseye-mock/bullseye-mock/store"
+)
+
+// Error codes of the vendor's error JSON. The first four and the 422 are the
+// vendor's; the others name the statuses the vendor documents without a code.
+const (
+	CodeBadRequest       = "BadRequest"
+	CodeUnauthorized     = "Unauthorized"
+	CodeNotFound         = "NotFound"
+	CodeMethodNotAllowed = "MethodNotAllowed"
+	CodeConflict         = "Conflict"
+	CodePayloadTooLarge  = "PayloadTooLarge"
+	CodeUnprocessable    = "UnprocessableEntity"
+	CodeTooManyRequests  = "TooManyRequests"
+	CodeInternalError    = "InternalError"
+)
+
+var statusCodes = map[string]int{
+	CodeBadRequest:       http.StatusBadRequest,
+	CodeUnauthorized:     http.StatusUnauthorized,
+	CodeNotFound:         http.StatusNotFound,
+	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	CodeConflict:         http.StatusConflict,
+	CodePayloadTooLarge:  http.StatusRequestEntityTooLarge,
+	CodeUnprocessable:    http.StatusUnprocessableEntity,
+	CodeTooManyRequests:  http.StatusTooManyRequests,
+	CodeInternalError:    http.StatusInternalServerError,
+}
+
+// Error is the one error type handlers return; its JSON is the vendor's
+// {"code", "message", "details"}.
+type Error struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Status is the HTTP status of the error's code.
+func (e *Error) Status() int {
+	if s, ok := statusCodes[e.Code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Errorf builds an Error with a formatted message and no details.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Details: map[string]any{}}
+}
+
+// With returns the error with one more detail.
+func (e *Error) With(key string, value any) *Error {
+	d := make(map[string]any, len(e.Details)+1)
+	for k, v := range e.Details {
+		d[k] = v
+	}
+	d[key] = value
+	return &Error{Code: e.Code, Message: e.Message, Details: d}
+}
+
+// writeError writes err as the vendor's error JSON. Anything that is not an
+// *Error is an internal error whose text is not shown to the client.
+func writeError(w http.ResponseWriter, err error) {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, store.ErrNotFound):
+		e = Errorf(CodeNotFound, "%v", err)
+	case errors.Is(err, store.ErrConflict):
+		e = Errorf(CodeConflict, "%v", err)
+	default:
+		e = Errorf(CodeInternalError, "internal error")
+	}
+	writeJSON(w, e.Status(), e)
+}
+
+// writeJSON writes v with its status. http.Error is never used: it would
+// turn the content type into text/plain.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"code":"InternalError","message":"internal error","details":{}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}

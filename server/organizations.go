@@ -1,0 +1,166 @@
+package server
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/store"
+)
+
+// The vendor's organization statuses and tiers.
+var (
+	orgStatuses = []string{"active", "canceled", "suspended"}
+	orgTiers    = []string{"trial", "paid"}
+)
+
+func (s *Server) registerOrganizationRoutes(api *mux.Router) {
+	api.Handle("/partner/organizations", handle(s.listOrganizations)).Methods(http.MethodGet)
+	api.Handle("/partner/organizations", handle(s.createOrganization)).Methods(http.MethodPost)
+	api.Handle("/partner/organizations/{id}", handle(s.getOrganization)).Methods(http.MethodGet)
+}
+
+// organizationJSON is the vendor's organization object.
+type organizationJSON struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	ExternalID *string           `json:"externalId"`
+	Status     string            `json:"status"`
+	Tier       string            `json:"tier"`
+	Credits    int               `json:"credits"`
+	Metadata   map[string]string `json:"metadata"`
+	CreatedAt  time.Time         `json:"createdAt"`
+}
+
+func toOrganizationJSON(o fixtures.Organization) organizationJSON {
+	out := organizationJSON{
+		ID: o.ID, Name: o.Name, Status: o.Status, Tier: o.Tier, Credits: o.Credits,
+		Metadata: o.Metadata, CreatedAt: o.CreatedAt.UTC().Truncate(time.Second),
+	}
+	if o.ExternalID != "" {
+		out.ExternalID = &o.ExternalID
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	return out
+}
+
+func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	page, size, err := paging(q)
+	if err != nil {
+		return err
+	}
+	status := q.Get("status")
+	if status != "" && !slices.Contains(orgStatuses, status) {
+		return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(orgStatuses, ", "), status).
+			With("parameter", "status")
+	}
+	orgs, total, err := s.store.Organizations(partnerOf(r).ID, store.OrgFilter{
+		Status: status, Search: q.Get("search"), ExternalID: q.Get("externalId"), Page: page, PageSize: size,
+	})
+	if err != nil {
+		return err
+	}
+	out := make([]organizationJSON, len(orgs))
+	for i, o := range orgs {
+		out[i] = toOrganizationJSON(o)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"organizations": out, "total": total, "page": page, "pageSize": size})
+	return nil
+}
+
+func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) error {
+	id := mux.Vars(r)["id"]
+	o, err := s.store.Organization(partnerOf(r).ID, id)
+	if err != nil {
+		return Errorf(CodeNotFound, "organization %q not found", id).With("id", id)
+	}
+	writeJSON(w, http.StatusOK, map[string]organizationJSON{"organization": toOrganizationJSON(o)})
+	return nil
+}
+
+type organizationCreate struct {
+	Name       *string           `json:"name"`
+	ExternalID *string           `json:"externalId"`
+	Status     *string           `json:"status"`
+	Tier       *string           `json:"tier"`
+	Credits    *int              `json:"credits"`
+	Metadata   map[string]string `json:"metadata"`
+}
+
+const maxNameLength = 200
+
+func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) error {
+	var body organizationCreate
+	if err := s.decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if body.Name == nil || strings.TrimSpace(*body.Name) == "" {
+		return Errorf(CodeBadRequest, `field "name" is required and must not be blank`).With("field", "name")
+	}
+	if len(*body.Name) > maxNameLength {
+		return Errorf(CodeBadRequest, `field "name" is longer than %d characters`, maxNameLength).With("field", "name")
+	}
+	// The generator supplies the id and the fake details; the caller's
+	// fields win.
+	org := s.fixtures.NewOrganization(s.clock.Now())
+	org.Name = strings.TrimSpace(*body.Name)
+	org.Domain = domainOf(org.Name, org.Domain)
+	org.ExternalID = ""
+	org.Status = "active"
+	org.Tier = "trial"
+	org.Credits = 0
+	org.Metadata = map[string]string{}
+	if body.ExternalID != nil {
+		org.ExternalID = *body.ExternalID
+	}
+	if body.Status != nil {
+		if !slices.Contains(orgStatuses, *body.Status) {
+			return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(orgStatuses, ", "), *body.Status).With("field", "status")
+		}
+		org.Status = *body.Status
+	}
+	if body.Tier != nil {
+		if !slices.Contains(orgTiers, *body.Tier) {
+			return Errorf(CodeBadRequest, "tier must be one of %s, got %q", strings.Join(orgTiers, ", "), *body.Tier).With("field", "tier")
+		}
+		org.Tier = *body.Tier
+	}
+	if body.Credits != nil {
+		if *body.Credits < 0 {
+			return Errorf(CodeBadRequest, "credits must not be negative, got %d", *body.Credits).With("field", "credits")
+		}
+		org.Credits = *body.Credits
+	}
+	if body.Metadata != nil {
+		org.Metadata = body.Metadata
+	}
+	created, err := s.store.AddOrganization(partnerOf(r).ID, org)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]organizationJSON{"organization": toOrganizationJSON(created)})
+	return nil
+}
+
+var nonAlnum = regexp.MustCompile(`[^a-z0-9]+`)
+
+// domainOf derives a website domain from an organization's name, so that
+// its visitors' page views land on a site that fits the name.
+func domainOf(name, fallback string) string {
+	slug := strings.Trim(nonAlnum.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	if slug == "" {
+		return fallback
+	}
+	if len(slug) > 40 {
+		slug = strings.Trim(slug[:40], "-")
+	}
+	return slug + ".com"
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"sync"
+	"time"
+)
+
+// rateLimiter counts requests per partner in fixed one-minute windows, the
+// way the vendor reports its limit: a limit, what is left, and the Unix
+// second at which the window resets. It runs on real time, not mock time: a
+// manual clock that never moves must not freeze the window.
+type rateLimiter struct {
+	limit int
+	now   func() time.Time
+
+	mu      sync.Mutex
+	windows map[string]*window
+}
+
+type window struct {
+	start time.Time
+	used  int
+}
+
+type rateState struct {
+	Limit     int
+	Remaining int
+	Reset     time.Time
+	Allowed   bool
+}
+
+func newRateLimiter(limit int, now func() time.Time) *rateLimiter {
+	return &rateLimiter{limit: limit, now: now, windows: map[string]*window{}}
+}
+
+// take counts one request of key and reports the state after it.
+func (l *rateLimiter) take(key string) rateState {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.windows[key]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		if w == nil {
+			l.evictStale(now)
+		}
+		w = &window{start: now.Truncate(time.Minute)}
+		l.windows[key] = w
+	}
+	allowed := w.used < l.limit
+	if allowed {
+		w.used++
+	}
+	return rateState{Limit: l.limit, Remaining: l.limit - w.used, Reset: w.start.Add(time.Minute), Allowed: allowed}
+}
+
+// evictStale drops finished windows, so keys seen once (such as the
+// addresses of unauthenticated clients) do not pile up.
+func (l *rateLimiter) evictStale(now time.Time) {
+	if len(l.windows) < 1024 {
+		return
+	}
+	for k, w := range l.windows {
+		if now.Sub(w.start) >= time.Minute {
+			delete(l.windows, k)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+// Package server serves the mock over HTTP: the vendor-faithful Partner API
+// under /api/v1 and the mock's own endpoints. Handlers only translate
+// between HTTP and the store, the event emitter and the sender's log.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/store"
+)
+
+// APIPrefix is where the Partner API lives, as on the real service.
+const APIPrefix = "/api/v1"
+
+// DefaultRateLimit is the vendor's limit: requests per minute per partner.
+const DefaultRateLimit = 1000
+
+// Emitter creates deliveries; *events.Emitter implements it.
+type Emitter interface {
+	Emit(events.Request) ([]string, error)
+}
+
+// LogReader reads the attempt log; *sender.Sender implements it.
+type LogReader interface {
+	Logs(sender.LogQuery) ([]sender.Attempt, int)
+}
+
+// Config is what the server needs. Store, Events, Logs, Fixtures and Clock
+// are required.
+type Config struct {
+	Store    *store.Store
+	Events   Emitter
+	Logs     LogReader
+	Fixtures *fixtures.Generator
+	Clock    clock.Clock // mock time, for timestamps the API creates
+
+	RateLimit   int              // requests per minute per partner; 0 turns the limit off
+	RealNow     func() time.Time // the rate limit's clock; time.Now by default
+	StrictHTTPS bool             // webhook URLs must be https, as on the real service
+	MaxBody     int64            // request body limit; DefaultMaxBody by default
+	Logger      *slog.Logger
+}
+
+// Server is the mock's HTTP handler.
+type Server struct {
+	store    *store.Store
+	events   Emitter
+	logs     LogReader
+	fixtures *fixtures.Generator
+	clock    clock.Clock
+	limiter  *rateLimiter
+	strict   bool
+	maxBody  int64
+	log      *slog.Logger
+	router   *mux.Router
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:    cfg.Store,
+		events:   cfg.Events,
+		logs:     cfg.Logs,
+		fixtures: cfg.Fixtures,
+		clock:    cfg.Clock,
+		strict:   cfg.StrictHTTPS,
+		maxBody:  cfg.MaxBody,
+		log:      cfg.Logger,
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RateLimit > 0 {
+		now := cfg.RealNow
+		if now == nil {
+			now = time.Now
+		}
+		s.limiter = newRateLimiter(cfg.RateLimit, now)
+	}
+	s.routes()
+	return s
+}
+
+// Router exposes the router so that other surfaces (the control API) can
+// register their routes on the same server.
+func (s *Server) Router() *mux.Router { return s.router }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// routes is the one place where every route of the server is declared.
+func (s *Server) routes() {
+	r := mux.NewRouter()
+	r.NotFoundHandler = recoverer(s.log, http.HandlerFunc(notFound))
+	r.MethodNotAllowedHandler = recoverer(s.log, http.HandlerFunc(s.methodNotAllowed))
+	r.Handle("/healthz", handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
+
+	api := r.PathPrefix(APIPrefix).Subrouter()
+	api.Use(func(h http.Handler) http.Handler { return recoverer(s.log, h) }, s.authenticate)
+	// mux runs middleware only for matched routes; an API 404 or 405 must
+	// still be authenticated and counted, so those handlers get it too.
+	api.NotFoundHandler = recoverer(s.log, s.authenticate(http.HandlerFunc(notFound)))
+	api.MethodNotAllowedHandler = recoverer(s.log, s.authenticate(http.HandlerFunc(s.methodNotAllowed)))
+	s.registerWebhookRoutes(api)
+	s.registerOrganizationRoutes(api)
+	s.router = r
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// handle adapts a handler that returns an error to http.Handler, writing
+// the error in the vendor's format.
+func handle(f func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			writeError(w, err)
+		}
+	})
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, Errorf(CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path).With("path", r.URL.Path))
+}
+
+// methodNotAllowed answers 405 with the methods the path does accept.
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	allowed := allowedMethods(s.router, r)
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeError(w, Errorf(CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path).
+		With("allowed", allowed))
+}
+
+func allowedMethods(root *mux.Router, r *http.Request) []string {
+	out := []string{}
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if root.Match(probe, &match) && match.MatchErr == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// recoverer turns a panic in a handler into a 500 with the vendor's JSON,
+// and logs it with its stack, so one bad request never takes the mock down.
+func recoverer(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				writeError(w, Errorf(CodeInternalError, "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey struct{}
+
+// partnerOf is the partner that authenticate put in the request's context.
+func partnerOf(r *http.Request) store.Partner {
+	p, _ := r.Context().Value(ctxKey{}).(store.Partner)
+	return p
+}
+
+// authenticate checks X-Partner-API-Key and applies the rate limit. The
+// limit counts unauthenticated requests per client address, so guessing
+// keys is limited too; the headers go on every response either way.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.store.Authenticate(r.Header.Get("X-Partner-API-Key"))
+		if s.limiter != nil {
+			key := "partner:" + p.ID
+			if !ok {
+				host, _, err := net.SplitHostPort(r.RemoteAddr)
+				if err != nil {
+					host = r.RemoteAddr
+				}
+				key = "addr:" + host
+			}
+			st := s.limiter.take(key)
+			h := w.Header()
+			h.Set("X-RateLimit-Limit", strconv.Itoa(st.Limit))
+			h.Set("X-RateLimit-Remaining", strconv.Itoa(st.Remaining))
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(st.Reset.Unix(), 10))
+			if !st.Allowed {
+				wait := max(int(math.Ceil(st.Reset.Sub(s.limiter.now()).Seconds())), 1)
+				h.Set("Retry-After", strconv.Itoa(wait))
+				writeError(w, Errorf(CodeTooManyRequests, "rate limit of %d requests per minute exceeded; retry after %d s", st.Limit, wait).
+					With("limit", st.Limit).With("retryAfter", wait))
+				return
+			}
+		}
+		if !ok {
+			msg := "missing X-Partner-API-Key header"
+			if r.Header.Get("X-Partner-API-Key") != "" {
+				msg = "invalid API key"
+			}
+			writeError(w, Errorf(CodeUnauthorized, "%s", msg))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
+	})
+}

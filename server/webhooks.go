@@ -1,0 +1,209 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/store"
+)
+
+// Paging limits of every paged endpoint.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// testEvents is the event a test webhook of each kind carries.
+var testEvents = map[string]string{
+	sender.KindIdentification: fixtures.EventVisitorIdentified,
+	sender.KindBilling:        fixtures.EventCreditsAllocated,
+}
+
+var logStatuses = []string{sender.StatusDelivered, sender.StatusRetrying, sender.StatusFailed, sender.StatusCanceled}
+
+func (s *Server) registerWebhookRoutes(api *mux.Router) {
+	api.Handle("/partner/webhooks", handle(s.getWebhooks)).Methods(http.MethodGet)
+	api.Handle("/partner/webhooks/logs", handle(s.getLogs)).Methods(http.MethodGet)
+	api.Handle("/partner/webhooks/test", handle(s.testWebhook)).Methods(http.MethodPost)
+	for _, kind := range []string{sender.KindIdentification, sender.KindBilling} {
+		api.Handle("/partner/webhooks/"+kind, handle(s.putWebhook(kind))).Methods(http.MethodPut)
+	}
+	api.Handle("/partner/webhooks/{type}", handle(s.unknownWebhookType)).Methods(http.MethodPut)
+}
+
+// webhookJSON is a webhook as the API shows it: the secret never leaves.
+type webhookJSON struct {
+	URL       string `json:"url"`
+	Enabled   bool   `json:"enabled"`
+	HasSecret bool   `json:"hasSecret"`
+}
+
+func toWebhookJSON(w store.Webhook) webhookJSON {
+	return webhookJSON{URL: w.URL, Enabled: w.Enabled, HasSecret: w.Secret != ""}
+}
+
+func (s *Server) getWebhooks(w http.ResponseWriter, r *http.Request) error {
+	p := partnerOf(r)
+	out := map[string]webhookJSON{}
+	for _, kind := range []string{sender.KindIdentification, sender.KindBilling} {
+		hook, err := s.store.Webhook(p.ID, kind)
+		if err != nil {
+			return err
+		}
+		out[kind] = toWebhookJSON(hook)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type webhookUpdate struct {
+	URL     *string `json:"url"`
+	Secret  *string `json:"secret"`
+	Enabled *bool   `json:"enabled"`
+}
+
+func (s *Server) putWebhook(kind string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body webhookUpdate
+		if err := s.decodeBody(w, r, &body); err != nil {
+			return err
+		}
+		if body.URL != nil && *body.URL != "" {
+			if err := s.checkURL(*body.URL); err != nil {
+				return err
+			}
+		}
+		hook, err := s.store.UpdateWebhook(partnerOf(r).ID, kind, store.WebhookPatch{URL: body.URL, Secret: body.Secret, Enabled: body.Enabled})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]webhookJSON{kind: toWebhookJSON(hook)})
+		return nil
+	}
+}
+
+// checkURL accepts absolute http(s) URLs with a host; strict mode accepts
+// https only, as the real service does.
+func (s *Server) checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return Errorf(CodeBadRequest, "url must be an absolute http or https URL, got %q", raw).With("field", "url")
+	}
+	if s.strict && u.Scheme != "https" {
+		return Errorf(CodeBadRequest, "url must use https (the mock runs in strict mode), got %q", raw).With("field", "url")
+	}
+	return nil
+}
+
+func (s *Server) unknownWebhookType(w http.ResponseWriter, r *http.Request) error {
+	t := mux.Vars(r)["type"]
+	if t == "logs" || t == "test" {
+		s.methodNotAllowed(w, r)
+		return nil
+	}
+	return Errorf(CodeNotFound, "unknown webhook type %q: use identification or billing", t).With("type", t)
+}
+
+type testRequest struct {
+	Type *string `json:"type"`
+}
+
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
+	var body testRequest
+	if err := s.decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if body.Type == nil {
+		return Errorf(CodeBadRequest, `field "type" is required: identification or billing`).With("field", "type")
+	}
+	event, ok := testEvents[*body.Type]
+	if !ok {
+		return Errorf(CodeBadRequest, "unknown webhook type %q: use identification or billing", *body.Type).With("field", "type")
+	}
+	p := partnerOf(r)
+	hook, err := s.store.Webhook(p.ID, *body.Type)
+	if err != nil {
+		return err
+	}
+	switch {
+	case hook.URL == "":
+		return Errorf(CodeBadRequest, "the %s webhook has no url: configure it with PUT %s/partner/webhooks/%s", *body.Type, APIPrefix, *body.Type)
+	case !hook.Enabled:
+		return Errorf(CodeBadRequest, "the %s webhook is disabled: enable it with PUT %s/partner/webhooks/%s", *body.Type, APIPrefix, *body.Type)
+	}
+	ids, err := s.events.Emit(events.Request{PartnerID: p.ID, Type: event})
+	if err != nil {
+		if errors.Is(err, events.ErrInvalid) {
+			return Errorf(CodeBadRequest, "%v", err)
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"success":    true,
+		"message":    "Test webhook sent successfully",
+		"deliveryId": ids[0],
+	})
+	return nil
+}
+
+func (s *Server) getLogs(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	page, size, err := paging(q)
+	if err != nil {
+		return err
+	}
+	typ := q.Get("type")
+	if typ != "" && typ != sender.KindIdentification && typ != sender.KindBilling {
+		return Errorf(CodeBadRequest, "type must be identification or billing, got %q", typ).With("parameter", "type")
+	}
+	status := q.Get("status")
+	if status != "" && !slices.Contains(logStatuses, status) {
+		return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(logStatuses, ", "), status).
+			With("parameter", "status")
+	}
+	logs, total := s.logs.Logs(sender.LogQuery{
+		PartnerID:      partnerOf(r).ID,
+		Type:           typ,
+		Status:         status,
+		OrganizationID: q.Get("organizationId"),
+		Page:           page,
+		PageSize:       size,
+	})
+	if logs == nil {
+		logs = []sender.Attempt{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"logs": logs, "total": total, "page": page, "pageSize": size})
+	return nil
+}
+
+// paging reads page and pageSize with the vendor's defaults.
+func paging(q url.Values) (page, size int, err error) {
+	page, err = intParam(q, "page", 1, 1, 1_000_000)
+	if err != nil {
+		return 0, 0, err
+	}
+	size, err = intParam(q, "pageSize", DefaultPageSize, 1, MaxPageSize)
+	return page, size, err
+}
+
+func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
+	raw, ok := q[name]
+	if !ok {
+		return def, nil
+	}
+	v, err := strconv.Atoi(raw[0])
+	if err != nil || v < lo || v > hi {
+		return 0, Errorf(CodeBadRequest, "%s must be an integer from %d to %d, got %q", name, lo, hi, raw[0]).
+			With("parameter", name)
+	}
+	return v, nil
+}

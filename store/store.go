@@ -1,0 +1,271 @@
+// Package store keeps the partners' state in memory: API keys, webhook
+// configurations and organizations. Handlers and the sender reach it only
+// through its methods, so a persistent store could replace it later.
+package store
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+)
+
+// Errors callers map to API errors.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Webhook is one partner's configuration of one webhook kind.
+type Webhook struct {
+	URL     string
+	Secret  string
+	Enabled bool
+	Dialect fixtures.Dialect
+}
+
+// WebhookPatch is a partial update: nil fields keep their value.
+type WebhookPatch struct {
+	URL     *string
+	Secret  *string
+	Enabled *bool
+	Dialect *fixtures.Dialect
+}
+
+// Partner is what one API key owns.
+type Partner struct {
+	ID  string
+	Key string
+}
+
+type partner struct {
+	Partner
+	keyHash  [32]byte
+	webhooks map[string]Webhook
+	orgs     []fixtures.Organization // in creation order
+}
+
+// Store is safe for concurrent use.
+type Store struct {
+	mu       sync.RWMutex
+	partners []*partner
+	byID     map[string]*partner
+}
+
+// New returns an empty store.
+func New() *Store { return &Store{byID: map[string]*partner{}} }
+
+// partnerNamespace makes partner ids stable for a key across runs.
+var partnerNamespace = uuid.MustParse("6f1d2a3c-9b0e-4c55-8a77-0c0ffee0b5e1")
+
+// AddPartner registers an API key and returns its partner. Adding a key twice
+// returns the existing partner.
+func (s *Store) AddPartner(key string) (Partner, error) {
+	if key == "" {
+		return Partner{}, errors.New("an API key must not be empty")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := uuid.NewSHA1(partnerNamespace, []byte(key)).String()
+	if p, ok := s.byID[id]; ok {
+		return p.Partner, nil
+	}
+	p := &partner{
+		Partner:  Partner{ID: id, Key: key},
+		keyHash:  sha256.Sum256([]byte(key)),
+		webhooks: map[string]Webhook{sender.KindIdentification: {}, sender.KindBilling: {}},
+	}
+	s.partners = append(s.partners, p)
+	s.byID[id] = p
+	return p.Partner, nil
+}
+
+// Partners lists the partners in the order they were added.
+func (s *Store) Partners() []Partner {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Partner, len(s.partners))
+	for i, p := range s.partners {
+		out[i] = p.Partner
+	}
+	return out
+}
+
+// Authenticate finds the partner owning key. It compares digests in constant
+// time and always looks at every key, so timing tells nothing about which
+// keys exist or how much of a guess was right.
+func (s *Store) Authenticate(key string) (Partner, bool) {
+	h := sha256.Sum256([]byte(key))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var found *partner
+	for _, p := range s.partners {
+		if subtle.ConstantTimeCompare(h[:], p.keyHash[:]) == 1 {
+			found = p
+		}
+	}
+	if found == nil || key == "" {
+		return Partner{}, false
+	}
+	return found.Partner, true
+}
+
+func (s *Store) partner(id string) (*partner, error) {
+	p, ok := s.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("partner %q: %w", id, ErrNotFound)
+	}
+	return p, nil
+}
+
+// Webhook returns a partner's configuration of one kind.
+func (s *Store) Webhook(partnerID, kind string) (Webhook, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, err := s.partner(partnerID)
+	if err != nil {
+		return Webhook{}, err
+	}
+	w, ok := p.webhooks[kind]
+	if !ok {
+		return Webhook{}, fmt.Errorf("webhook type %q: %w", kind, ErrNotFound)
+	}
+	return w, nil
+}
+
+// UpdateWebhook applies a partial update and returns the result.
+func (s *Store) UpdateWebhook(partnerID, kind string, patch WebhookPatch) (Webhook, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.partner(partnerID)
+	if err != nil {
+		return Webhook{}, err
+	}
+	w, ok := p.webhooks[kind]
+	if !ok {
+		return Webhook{}, fmt.Errorf("webhook type %q: %w", kind, ErrNotFound)
+	}
+	if patch.URL != nil {
+		w.URL = *patch.URL
+	}
+	if patch.Secret != nil {
+		w.Secret = *patch.Secret
+	}
+	if patch.Enabled != nil {
+		w.Enabled = *patch.Enabled
+	}
+	if patch.Dialect != nil {
+		w.Dialect = *patch.Dialect
+	}
+	p.webhooks[kind] = w
+	return w, nil
+}
+
+// Target implements sender.Targets.
+func (s *Store) Target(partnerID, kind string) (sender.Target, bool) {
+	w, err := s.Webhook(partnerID, kind)
+	if err != nil {
+		return sender.Target{}, false
+	}
+	return sender.Target{URL: w.URL, Secret: w.Secret, Enabled: w.Enabled}, true
+}
+
+// AddOrganization stores a new organization of a partner. Its id and
+// externalId must be unique within the partner.
+func (s *Store) AddOrganization(partnerID string, org fixtures.Organization) (fixtures.Organization, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.partner(partnerID)
+	if err != nil {
+		return fixtures.Organization{}, err
+	}
+	if len(p.orgs) >= MaxOrganizations {
+		return fixtures.Organization{}, fmt.Errorf("a partner holds at most %d organizations: %w", MaxOrganizations, ErrConflict)
+	}
+	for _, o := range p.orgs {
+		if o.ID == org.ID {
+			return fixtures.Organization{}, fmt.Errorf("organization id %q exists: %w", org.ID, ErrConflict)
+		}
+		if org.ExternalID != "" && o.ExternalID == org.ExternalID {
+			return fixtures.Organization{}, fmt.Errorf("an organization with externalId %q exists: %w", org.ExternalID, ErrConflict)
+		}
+	}
+	p.orgs = append(p.orgs, org)
+	return org, nil
+}
+
+// Organization returns one organization of a partner.
+func (s *Store) Organization(partnerID, orgID string) (fixtures.Organization, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, err := s.partner(partnerID)
+	if err != nil {
+		return fixtures.Organization{}, err
+	}
+	for _, o := range p.orgs {
+		if o.ID == orgID {
+			return o, nil
+		}
+	}
+	return fixtures.Organization{}, fmt.Errorf("organization %q: %w", orgID, ErrNotFound)
+}
+
+// OrgFilter selects organizations; empty fields match all. Search matches a
+// case-insensitive substring of the name or externalId.
+type OrgFilter struct {
+	Status     string
+	Search     string
+	ExternalID string
+	Page       int // 1-based
+	PageSize   int
+}
+
+// Organizations returns one page of a partner's organizations, newest
+// first, and how many matched in all.
+func (s *Store) Organizations(partnerID string, f OrgFilter) ([]fixtures.Organization, int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, err := s.partner(partnerID)
+	if err != nil {
+		return nil, 0, err
+	}
+	search := strings.ToLower(f.Search)
+	var match []fixtures.Organization
+	for i := len(p.orgs) - 1; i >= 0; i-- {
+		o := p.orgs[i]
+		switch {
+		case f.Status != "" && o.Status != f.Status,
+			f.ExternalID != "" && o.ExternalID != f.ExternalID,
+			search != "" && !strings.Contains(strings.ToLower(o.Name), search) &&
+				!strings.Contains(strings.ToLower(o.ExternalID), search):
+			continue
+		}
+		match = append(match, o)
+	}
+	sort.SliceStable(match, func(i, j int) bool { return match[i].CreatedAt.After(match[j].CreatedAt) })
+	return Page(match, f.Page, f.PageSize), len(match), nil
+}
+
+// Page cuts page (1-based) of size out of items.
+func Page[T any](items []T, page, size int) []T {
+	if page < 1 || size < 1 {
+		return []T{}
+	}
+	start := (page - 1) * size
+	if start >= len(items) || start < 0 {
+		return []T{}
+	}
+	end := min(start+size, len(items))
+	return items[start:end]
+}
+
+// MaxOrganizations bounds how many organizations one partner can hold.
+const MaxOrganizations = 10000
