@@ -39,6 +39,9 @@ type Delivery struct {
 	Fault          Fault     // signature fault; "" signs correctly
 	At             time.Time // mock time of the first attempt; zero means now
 	DuplicateOf    string    // id of the delivery this one repeats, for the log
+	// Policy overrides the sender's retry policy for this delivery (a
+	// scenario's schedule); its zero fields take DefaultPolicy's values.
+	Policy *Policy
 }
 
 // Attempt is one entry of the attempt log. The first seven fields are the
@@ -69,6 +72,10 @@ type LogQuery struct {
 	OrganizationID string
 	Page           int
 	PageSize       int
+	// AllPartners ignores PartnerID and reads every partner's entries. For
+	// the control API only: the Partner API must always set PartnerID, and
+	// an empty PartnerID without AllPartners matches nothing.
+	AllPartners bool
 }
 
 // Fault is a deliberate signature fault, for testing a receiver's verification.

@@ -1,0 +1,341 @@
+package sender
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unique"
+
+	"github.com/google/uuid"
+
+	"github.com/bullseye-mock/bullseye-mock/clock"
+)
+
+// The mock's own request headers, beside the vendor's Content-Type,
+// User-Agent and X-Bullseye-Signature. The vendor does not document any
+// such header; these let a test receiver correlate a request with the
+// control API's delivery and attempt, and are named "Mock" so nobody
+// mistakes them for the vendor's.
+const (
+	DeliveryHeader = "X-Bullseye-Mock-Delivery"
+	AttemptHeader  = "X-Bullseye-Mock-Attempt"
+)
+
+const (
+	// excerptMax is how much of each response body is kept for inspection.
+	excerptMax = 1024
+	// bodyMax bounds how much of a response body is read. Past it the
+	// attempt stops reading, keeps its status code as the outcome and drops
+	// the connection, so an endless body cannot hold a worker forever on a
+	// manual clock, whose timeout only fires when the clock moves.
+	bodyMax = 1 << 20
+)
+
+// worker runs attempts until shutdown.
+func (s *Sender) worker() {
+	defer s.wg.Done()
+	var buf [excerptMax]byte
+	for {
+		select {
+		case <-s.stop:
+			return
+		case d := <-s.work:
+			s.run(d, buf[:])
+		}
+	}
+}
+
+// run makes d's due attempt, or parks it when its endpoint is at its
+// concurrency bound; the worker that frees a slot runs the parked ones.
+func (s *Sender) run(d *delivery, buf []byte) {
+	if s.perHost == 0 {
+		s.attempt(d, buf)
+		return
+	}
+	m := d.meta.Value()
+	t, _ := s.cfg.Targets.Target(m.PartnerID, m.Kind)
+	host := hostOf(t.URL)
+	if !s.hosts.acquire(host, d, s.perHost) {
+		return // parked
+	}
+	for d != nil {
+		s.attempt(d, buf)
+		d = s.hosts.release(host)
+	}
+}
+
+// hostOf returns the authority of a URL, cheaply: it only keys the
+// per-endpoint bound, and a malformed URL fails later in the request anyway.
+func hostOf(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	if i := strings.IndexAny(u, "/?#"); i >= 0 {
+		u = u[:i]
+	}
+	return u
+}
+
+// hostLimiter bounds the attempts in flight per endpoint host. Deliveries
+// over the bound wait in a FIFO per host instead of blocking a worker, so a
+// slow receiver delays only its own deliveries.
+type hostLimiter struct {
+	mu sync.Mutex
+	m  map[string]*hostSlots
+}
+
+type hostSlots struct {
+	inFlight int
+	parked   []*delivery
+}
+
+func (h *hostLimiter) acquire(host string, d *delivery, limit int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hs := h.m[host]
+	if hs == nil {
+		hs = &hostSlots{}
+		h.m[host] = hs
+	}
+	if hs.inFlight < limit {
+		hs.inFlight++
+		return true
+	}
+	hs.parked = append(hs.parked, d)
+	return false
+}
+
+// release hands the slot to the next parked delivery, if any.
+func (h *hostLimiter) release(host string) *delivery {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hs := h.m[host]
+	if len(hs.parked) > 0 {
+		d := hs.parked[0]
+		hs.parked[0] = nil
+		hs.parked = hs.parked[1:]
+		return d
+	}
+	hs.inFlight--
+	if hs.inFlight == 0 {
+		delete(h.m, host) // keeps the map as small as the set of busy hosts
+	}
+	return nil
+}
+
+// attempt reads the target, then either cancels d (webhook disabled or
+// without URL) or makes one HTTP attempt and records its outcome.
+func (s *Sender) attempt(d *delivery, buf []byte) {
+	m := d.meta.Value()
+	t, found := s.cfg.Targets.Target(m.PartnerID, m.Kind)
+	w := d.wire // only the worker holding d writes it
+	if w == nil {
+		sig, ok, sent := ApplyFault(m.Fault, m.Secret, []byte(d.body))
+		w = &wire{sig: sig, hasSig: ok, sent: string(sent)}
+	}
+
+	s.mu.Lock()
+	if d.state != stReady || s.stopping {
+		// Dropped by Reset, or shutting down: the delivery stays pending.
+		s.mu.Unlock()
+		return
+	}
+	d.wire = w
+	s.st.ready--
+	start := s.clock.Now()
+	if reason := cancelReason(t, found); reason != "" {
+		s.cancelLocked(d, &m, t.URL, start, reason)
+		s.mu.Unlock()
+		return
+	}
+	d.state = stInFlight
+	d.attempts++
+	n := int(d.attempts)
+	s.st.inFlight++
+	s.st.attempts++
+	s.notifyLocked()
+	s.mu.Unlock()
+
+	pol := s.policyOf(&m)
+	ctx, cancel := clock.WithDeadline(s.ctx, s.clock, start.Add(pol.Timeout))
+	code, excerpt, err := s.post(ctx, t.URL, d, w, n, buf)
+	end := s.clock.Now()
+	timedOut := errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+	cancel()
+	aborted := err != nil && !timedOut && s.ctx.Err() != nil
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.inFlight--
+	s.notifyLocked()
+	if d.state == stDropped {
+		return
+	}
+	if aborted {
+		// Shutdown cut the attempt short: it does not count, and the
+		// delivery is left pending.
+		d.attempts--
+		s.st.attempts--
+		d.state = stReady
+		return
+	}
+	e := logEntry{
+		delivery: d.id, meta: d.meta, partner: unique.Make(m.PartnerID), kind: kindCode(m.Kind),
+		url: t.URL, at: start.UnixNano(), elapsed: end.Sub(start), code: int32(code), attempt: d.attempts,
+	}
+	if timedOut {
+		err = fmt.Errorf("timeout: no complete response within %s (mock time)", pol.Timeout)
+	}
+	if err != nil {
+		e.err = errorText(err)
+	}
+	switch {
+	case !Failed(code, err):
+		e.status = logDelivered
+		d.state = stDelivered
+		s.st.delivered++
+	default:
+		s.st.failedAttempts++
+		if code != 0 && err == nil {
+			e.err = "HTTP " + strconv.Itoa(code) + " is not 2xx"
+		}
+		if delay, ok := pol.NextDelay(n); ok {
+			// Counted from when the failure was known (the end of the
+			// attempt; for a timeout, 30 s after it started), as the
+			// vendor can only schedule a retry once it has given up.
+			next := end.Add(delay).UnixNano()
+			e.status, e.next = logRetrying, next
+			s.scheduleLocked(d, next)
+		} else {
+			e.status = logFailed
+			d.state = stFailed
+			s.st.failed++
+		}
+	}
+	s.recordLocked(d, w, e, excerpt)
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("webhook attempt", "delivery", uuid.UUID(d.id).String(), "attempt", n, "url", t.URL,
+			"status", statusWords[e.status], "code", code, "error", e.err)
+	}
+}
+
+func cancelReason(t Target, found bool) string {
+	switch {
+	case !found:
+		return "canceled: no webhook configured"
+	case !t.Enabled:
+		return "canceled: webhook disabled"
+	case t.URL == "":
+		return "canceled: webhook has no URL"
+	}
+	return ""
+}
+
+// cancelLocked logs a canceled entry for d's due attempt, without any HTTP,
+// and drops its remaining retries.
+func (s *Sender) cancelLocked(d *delivery, m *meta, url string, now time.Time, reason string) {
+	d.state = stCanceled
+	s.st.canc++
+	e := logEntry{
+		delivery: d.id, meta: d.meta, partner: unique.Make(m.PartnerID), kind: kindCode(m.Kind),
+		url: url, at: now.UnixNano(), attempt: d.attempts + 1, status: logCanceled, err: reason,
+	}
+	s.recordLocked(d, d.wire, e, "")
+}
+
+// recordLocked appends an attempt to the log and to the delivery's details,
+// and retires a finished delivery into the bounded retention ring.
+func (s *Sender) recordLocked(d *delivery, w *wire, e logEntry, excerpt string) {
+	id, err := s.newIDLocked()
+	if err != nil {
+		// The id source failed (a test's finite reader ran dry). The entry
+		// is still worth logging; give it the delivery's id with the
+		// attempt number in the last byte so it stays unique per delivery.
+		id = d.id
+		id[15] ^= e.attempt
+	}
+	e.id = id
+	s.logs.add(e)
+	w.attempts = append(w.attempts, attemptRecord{entry: e, excerpt: excerpt})
+	s.notifyLocked()
+	if !d.final() {
+		return
+	}
+	if old, evicted := s.retained.push(d); evicted && old.final() {
+		s.forgetLocked(old)
+	}
+}
+
+// forgetLocked removes a finished delivery from the index. Go maps never
+// shrink, so after a burst (a million pending deliveries drained) the index
+// is rebuilt once it holds an eighth of its peak.
+func (s *Sender) forgetLocked(d *delivery) {
+	delete(s.byID, idKey(d.id))
+	if s.byIDPeak > 1<<16 && len(s.byID) < s.byIDPeak/8 {
+		m := make(map[uint64]*delivery, len(s.byID))
+		for k, v := range s.byID {
+			m[k] = v
+		}
+		s.byID, s.byIDPeak = m, len(m)
+	}
+}
+
+// post sends one attempt and reads the response, all within ctx.
+func (s *Sender) post(ctx context.Context, target string, d *delivery, w *wire, n int, buf []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(w.sent))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header = s.requestHeaders(d, w, n)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	// The response counts only once the whole body is in: a receiver that
+	// sends headers and then stalls has not answered.
+	k, err := io.ReadFull(resp.Body, buf)
+	excerpt := ""
+	if k > 0 {
+		excerpt = string(buf[:k])
+	}
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF:
+		return resp.StatusCode, excerpt, nil
+	case nil:
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, bodyMax))
+	}
+	return resp.StatusCode, excerpt, err
+}
+
+// requestHeaders builds an attempt's headers. DeliveryInfo uses it too, so
+// what the control API shows is what was sent.
+func (s *Sender) requestHeaders(d *delivery, w *wire, n int) http.Header {
+	h := make(http.Header, 5)
+	h["Content-Type"] = []string{"application/json"}
+	h["User-Agent"] = []string{s.ua}
+	if w.hasSig {
+		h[SignatureHeader] = []string{w.sig}
+	}
+	h[DeliveryHeader] = []string{uuid.UUID(d.id).String()}
+	h[AttemptHeader] = []string{strconv.Itoa(n)}
+	return h
+}
+
+// errorText is the log's error text: the cause, without the "Post <url>:"
+// wrapper, since the URL has its own field.
+func errorText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}

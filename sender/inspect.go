@@ -1,0 +1,288 @@
+package sender
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DeliveryInfo is everything the control API shows about one delivery.
+type DeliveryInfo struct {
+	ID             string `json:"id"`
+	PartnerID      string `json:"partnerId"`
+	Type           string `json:"type"`
+	EventType      string `json:"eventType"`
+	OrganizationID string `json:"organizationId"`
+	DuplicateOf    string `json:"duplicateOf,omitempty"`
+	Fault          Fault  `json:"fault,omitempty"`
+	State          string `json:"state"` // one of the State* words
+	// NextAttemptAt is when the next attempt is due, while one is scheduled.
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// Attempts made so far (a canceled entry counts as one, without HTTP).
+	Attempts []AttemptInfo `json:"attempts"`
+	// Body is the payload as given to Send; SentBody is what went on the
+	// wire when a fault changed it (FaultOtherBytes), else nil. Both are
+	// copies; the control API decides how to render them.
+	Body     []byte `json:"-"`
+	SentBody []byte `json:"-"`
+	// Policy is the retry policy the delivery follows.
+	Policy Policy `json:"-"`
+}
+
+// AttemptInfo is a log entry plus what was on the wire.
+type AttemptInfo struct {
+	Attempt
+	// RequestHeaders are the headers the attempt sent (none for a canceled one).
+	RequestHeaders http.Header `json:"requestHeaders,omitempty"`
+	// ResponseExcerpt is the start of the response body (up to 1 KiB).
+	ResponseExcerpt string `json:"responseExcerpt,omitempty"`
+}
+
+// Final reports whether the delivery is done: delivered, failed or canceled.
+func (i DeliveryInfo) Final() bool {
+	return i.State == StateDelivered || i.State == StateFailed || i.State == StateCanceled
+}
+
+// IsFinal is a predicate for Wait: the delivery is done.
+func IsFinal(i DeliveryInfo) bool { return i.Final() }
+
+// HasAttempts is a predicate for Wait: at least n attempts are recorded.
+func HasAttempts(n int) func(DeliveryInfo) bool {
+	return func(i DeliveryInfo) bool { return len(i.Attempts) >= n }
+}
+
+// InState is a predicate for Wait: the delivery is in one of the states.
+func InState(states ...string) func(DeliveryInfo) bool {
+	return func(i DeliveryInfo) bool { return slices.Contains(states, i.State) }
+}
+
+// Delivery returns a delivery's details: any pending delivery, and the
+// newest DeliveryCap finished ones.
+func (s *Sender) Delivery(id string) (DeliveryInfo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.lookupLocked(id)
+	if !ok {
+		return DeliveryInfo{}, false
+	}
+	return s.infoLocked(d), true
+}
+
+func (s *Sender) infoLocked(d *delivery) DeliveryInfo {
+	m := d.meta.Value()
+	info := DeliveryInfo{
+		ID: uuid.UUID(d.id).String(), PartnerID: m.PartnerID, Type: m.Kind, EventType: m.EventType,
+		OrganizationID: m.OrganizationID, DuplicateOf: m.DuplicateOf, Fault: m.Fault,
+		State: d.stateWord(), Body: []byte(d.body), Policy: *s.policyOf(&m),
+		Attempts: []AttemptInfo{},
+	}
+	if d.state == stScheduled {
+		t := time.Unix(0, d.due).UTC()
+		info.NextAttemptAt = &t
+	}
+	if w := d.wire; w != nil {
+		if w.sent != d.body {
+			info.SentBody = []byte(w.sent)
+		}
+		for _, r := range w.attempts {
+			ai := AttemptInfo{Attempt: r.entry.toAttempt(), ResponseExcerpt: r.excerpt}
+			if r.entry.status != logCanceled {
+				ai.RequestHeaders = s.requestHeaders(d, w, int(r.entry.attempt))
+			}
+			info.Attempts = append(info.Attempts, ai)
+		}
+	}
+	return info
+}
+
+// DeliveryQuery selects deliveries for the control API. Empty filters match
+// everything; PartnerID "" means every partner here (the control API is not
+// a tenant's view).
+type DeliveryQuery struct {
+	PartnerID string
+	Type      string
+	State     string // a State* word
+	Page      int    // 1-based; default 1
+	PageSize  int    // default 20
+}
+
+// Deliveries lists the known deliveries (pending, and the retained
+// finished ones), newest first, one page, with the number matching.
+func (s *Sender) Deliveries(q DeliveryQuery) ([]DeliveryInfo, int) {
+	page, size := max(q.Page, 1), q.PageSize
+	if size < 1 {
+		size = 20
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var match []*delivery
+	for _, d := range s.byID {
+		m := d.meta.Value()
+		if (q.PartnerID != "" && m.PartnerID != q.PartnerID) || (q.Type != "" && m.Kind != q.Type) ||
+			(q.State != "" && d.stateWord() != q.State) {
+			continue
+		}
+		match = append(match, d)
+	}
+	// seq wraps after 4 billion deliveries; ordering is then approximate,
+	// which a listing can live with.
+	slices.SortFunc(match, func(a, b *delivery) int { return cmp.Compare(b.seq, a.seq) })
+	out := []DeliveryInfo{}
+	for i := (page - 1) * size; i >= 0 && i < len(match) && len(out) < size; i++ {
+		out = append(out, s.infoLocked(match[i]))
+	}
+	return out, len(match)
+}
+
+// Wait blocks until the delivery satisfies pred (IsFinal, HasAttempts,
+// InState, or any function) and returns its details then; or until ctx
+// ends. It wakes on the sender's own events, never by polling, so a
+// long-poll costs nothing while it waits. pred runs with the sender's lock
+// held: it must be quick and must not call the Sender.
+func (s *Sender) Wait(ctx context.Context, id string, pred func(DeliveryInfo) bool) (DeliveryInfo, error) {
+	for {
+		s.mu.Lock()
+		d, ok := s.lookupLocked(id)
+		if !ok {
+			s.mu.Unlock()
+			return DeliveryInfo{}, ErrNotFound
+		}
+		info := s.infoLocked(d)
+		if pred(info) {
+			s.mu.Unlock()
+			return info, nil
+		}
+		ch := s.changedLocked()
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return info, ctx.Err()
+		}
+	}
+}
+
+// waitFor blocks until cond (called with the lock held) holds or ctx ends.
+func (s *Sender) waitFor(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		if cond() {
+			s.mu.Unlock()
+			return nil
+		}
+		ch := s.changedLocked()
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Idle waits until nothing is due at the current mock time, waiting for a
+// worker or in flight. With a manual clock, that is "everything this
+// instant allows has happened": tests call it after moving the clock.
+func (s *Sender) Idle(ctx context.Context) error {
+	return s.waitFor(ctx, func() bool {
+		if s.st.ready > 0 || s.st.inFlight > 0 {
+			return false
+		}
+		head, ok := s.headLocked()
+		return !ok || head > s.clock.Now().UnixNano()
+	})
+}
+
+// Settled waits until every delivery is final: nothing scheduled, ready or
+// in flight. With a manual clock it only returns once the clock has been
+// moved past every retry.
+func (s *Sender) Settled(ctx context.Context) error {
+	return s.waitFor(ctx, func() bool {
+		return s.st.ready == 0 && s.st.inFlight == 0 && s.st.scheduled == 0 && s.st.retrying == 0
+	})
+}
+
+// NextDue returns the mock time of the earliest scheduled attempt; the
+// control API moves a manual clock there ("advance to the next attempt").
+func (s *Sender) NextDue() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	head, ok := s.headLocked()
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, head).UTC(), true
+}
+
+// Redeliver sends a known delivery's payload again as a new delivery, due
+// now, signed with the target's current secret, marked as a duplicate of
+// the original, with the same fault and policy. It returns the new id.
+func (s *Sender) Redeliver(id string) (string, error) {
+	s.mu.Lock()
+	d, ok := s.lookupLocked(id)
+	if !ok {
+		s.mu.Unlock()
+		return "", ErrNotFound
+	}
+	m := d.meta.Value()
+	body := []byte(d.body)
+	s.mu.Unlock()
+	return s.Send(Delivery{
+		PartnerID: m.PartnerID, Kind: m.Kind, EventType: m.EventType, OrganizationID: m.OrganizationID,
+		Body: body, Fault: m.Fault, DuplicateOf: id, Policy: m.Policy,
+	})
+}
+
+// Reset forgets every delivery, pending ones included, the log and the
+// counters, as if the sender were new. Attempts in flight finish, but their
+// outcome is discarded.
+func (s *Sender) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.byID {
+		d.state = stDropped
+	}
+	s.heap = nil
+	s.byID, s.byIDPeak = make(map[uint64]*delivery), 0
+	s.logs = newAttemptLog(s.cfg.LogCap)
+	s.retained = newRing(s.cfg.DeliveryCap)
+	s.st = counters{ready: 0, inFlight: s.st.inFlight}
+	s.notifyLocked()
+}
+
+// Stats is a snapshot of the sender's counters (for metrics).
+type Stats struct {
+	Pending    int // deliveries not final (the next four together)
+	Scheduled  int // waiting for their first attempt
+	Retrying   int // waiting for a retry
+	Ready      int // due, waiting for a worker or an endpoint slot
+	InFlight   int
+	Retained   int // finished deliveries whose details are kept
+	LogEntries int
+	LogEvicted uint64 // entries evicted from the log since start (or Reset)
+	// Totals since start (or Reset).
+	Sent           uint64 // deliveries accepted
+	Attempts       uint64 // HTTP attempts made
+	FailedAttempts uint64
+	Delivered      uint64 // deliveries by final state
+	Failed         uint64
+	Canceled       uint64
+}
+
+// Stats returns the current counters.
+func (s *Sender) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	return Stats{
+		Pending:   st.scheduled + st.retrying + st.ready + st.inFlight,
+		Scheduled: st.scheduled, Retrying: st.retrying, Ready: st.ready, InFlight: st.inFlight,
+		Retained: len(s.retained.buf), LogEntries: s.logs.n, LogEvicted: s.logs.evicted,
+		Sent: st.sent, Attempts: st.attempts, FailedAttempts: st.failedAttempts,
+		Delivered: st.delivered, Failed: st.failed, Canceled: st.canc,
+	}
+}

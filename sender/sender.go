@@ -1,0 +1,680 @@
+// Package sender delivers webhooks the way Bullseye does: signed with
+// HMAC-SHA256, retried on the vendor's schedule (1m, 5m, 30m; four attempts
+// in all), failing on any non-2xx status, connection error or missing
+// response within 30 s, and recorded attempt by attempt in a bounded log.
+//
+// Every wait is in mock time (package clock), so a manual clock replays the
+// whole schedule in microseconds. One scheduler goroutine keeps a heap of due
+// attempts and arms one clock timer for its head; a fixed pool of workers
+// does the HTTP over one keep-alive transport. Nothing is allocated per
+// pending delivery beyond a small record and a heap entry, so a million
+// pending retries cost about a hundred megabytes, not a goroutine each.
+package sender
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+	"unique"
+
+	"github.com/google/uuid"
+
+	"github.com/bullseye-mock/bullseye-mock/clock"
+)
+
+// Errors returned by Send, Redeliver and Wait.
+var (
+	ErrClosed      = errors.New("sender: shut down, not accepting deliveries")
+	ErrUnknownKind = errors.New("sender: unknown webhook kind")
+	ErrEmptyBody   = errors.New("sender: empty body")
+	ErrNotFound    = errors.New("sender: no such delivery (unknown, or its details were evicted)")
+)
+
+// Defaults of Config.
+const (
+	DefaultWorkers     = 256
+	DefaultPerEndpoint = 64
+	DefaultLogCap      = 100_000
+	DefaultDeliveryCap = 10_000
+)
+
+// Config configures a Sender. Only Targets is required.
+type Config struct {
+	Clock   clock.Clock // nil: the real clock
+	Targets Targets
+	Policy  Policy // zero fields take DefaultPolicy's values
+	// Workers is the number of HTTP workers, so the number of attempts in
+	// flight at once. Default DefaultWorkers.
+	Workers int
+	// PerEndpoint bounds the attempts in flight to one URL host, so one slow
+	// receiver cannot hold every worker. Default DefaultPerEndpoint (capped
+	// at Workers).
+	PerEndpoint int
+	// LogCap is the number of attempt-log entries kept, all partners
+	// together; the oldest are evicted first and counted. Default DefaultLogCap.
+	LogCap int
+	// DeliveryCap is the number of finished deliveries whose details
+	// (payload, per-attempt request headers and response excerpts) are kept
+	// for inspection and redelivery; pending deliveries are always kept.
+	// Default DefaultDeliveryCap, and never more than LogCap.
+	DeliveryCap int
+	// CACertFile is a PEM bundle of extra roots for https receivers, trusted
+	// besides the system roots.
+	CACertFile         string
+	InsecureSkipVerify bool
+	// IDs is the randomness for delivery and log ids (UUID v4). nil means
+	// crypto/rand; tests pass a seeded reader for reproducible ids.
+	IDs io.Reader
+	// UserAgent defaults to "bullseye-mock/<module version>".
+	UserAgent string
+	Logger    *slog.Logger
+	// Transport replaces the HTTP transport (in-process receivers, tests,
+	// benchmarks). nil builds a keep-alive transport from the fields above.
+	Transport http.RoundTripper
+}
+
+// Sender schedules, signs, sends and logs deliveries. Its methods are safe
+// for concurrent use.
+type Sender struct {
+	cfg     Config
+	clock   clock.Clock
+	manual  *clock.Manual // non-nil when cfg.Clock is manual
+	policy  Policy
+	client  *http.Client
+	ownTr   *http.Transport // closed at shutdown when we built it
+	ua      string
+	log     *slog.Logger
+	perHost int // 0: no per-endpoint bound beyond the worker count
+
+	ctx       context.Context // cancelled to abort in-flight HTTP at shutdown
+	cancelCtx context.CancelFunc
+	work      chan *delivery
+	wake      chan struct{}
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	startOnce sync.Once
+
+	hosts hostLimiter
+
+	mu       sync.Mutex
+	started  bool
+	closed   bool // Send refuses
+	stopping bool // workers start no new attempt
+	heap     dueHeap
+	armed    int64 // head the scheduler sleeps until; math.MinInt64 while awake
+	byID     map[uint64]*delivery
+	byIDPeak int
+	seq      uint32
+	ids      *bufio.Reader
+	logs     attemptLog
+	retained ring // finished deliveries still inspectable, oldest first
+	changed  chan struct{}
+	policies map[policyKey]*Policy
+	st       counters
+}
+
+type counters struct {
+	scheduled, retrying, ready, inFlight                   int
+	sent, attempts, failedAttempts, delivered, failed, canc uint64
+}
+
+// meta is what deliveries share, interned with package unique so that a
+// million deliveries of one partner cost one copy of these strings and an
+// 8-byte handle each.
+type meta struct {
+	PartnerID      string
+	Kind           string
+	EventType      string
+	OrganizationID string
+	Secret         string // the target's secret when the delivery was created
+	Fault          Fault
+	DuplicateOf    string
+	Policy         *Policy // nil: the sender's policy; else canonical per value
+}
+
+// delivery is the per-delivery record, kept to 64 bytes: it is most of the
+// memory a pending delivery costs.
+type delivery struct {
+	id       [16]byte
+	meta     unique.Handle[meta]
+	body     string // a copy of the payload, immutable
+	due      int64  // mock Unix ns of the next attempt while scheduled
+	wire     *wire  // set at the first attempt
+	seq      uint32 // creation order, for listings
+	attempts uint8  // HTTP attempts made
+	state    uint8
+}
+
+// wire is what a delivery's attempts send and what they got back. It is
+// built at the first attempt, not at Send: the signature is a pure function
+// of the secret captured at Send, the body and the fault, so every attempt
+// still carries the same bytes and signature, while the millions of
+// deliveries that wait for their first attempt do not each hold 64 bytes of
+// hex.
+type wire struct {
+	sig      string
+	hasSig   bool
+	sent     string // the body as sent; differs from body only for FaultOtherBytes
+	attempts []attemptRecord
+}
+
+type attemptRecord struct {
+	entry   logEntry
+	excerpt string
+}
+
+// Delivery states, as DeliveryInfo.State reports them. The final states use
+// the log's status words.
+const (
+	StateScheduled = "scheduled" // waiting for its first attempt
+	StateRetrying  = "retrying"  // waiting for a retry
+	StateReady     = "ready"     // due, waiting for a worker or an endpoint slot
+	StateInFlight  = "in_flight"
+	StateDelivered = StatusDelivered
+	StateFailed    = StatusFailed
+	StateCanceled  = StatusCanceled
+)
+
+const (
+	stScheduled uint8 = iota
+	stReady
+	stInFlight
+	stDelivered
+	stFailed
+	stCanceled
+	stDropped // removed by Reset; a worker holding it discards its result
+)
+
+func (d *delivery) final() bool { return d.state >= stDelivered }
+
+func (d *delivery) stateWord() string {
+	switch d.state {
+	case stScheduled:
+		if d.attempts > 0 {
+			return StateRetrying
+		}
+		return StateScheduled
+	case stReady:
+		return StateReady
+	case stInFlight:
+		return StateInFlight
+	case stDelivered:
+		return StateDelivered
+	case stFailed:
+		return StateFailed
+	}
+	return StateCanceled
+}
+
+// New builds a Sender; Start sets it running.
+func New(cfg Config) (*Sender, error) {
+	if cfg.Targets == nil {
+		return nil, errors.New("sender: Config.Targets is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
+	}
+	cfg.Policy = cfg.Policy.WithDefaults()
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("sender: policy: %w", err)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.PerEndpoint <= 0 {
+		cfg.PerEndpoint = DefaultPerEndpoint
+	}
+	cfg.PerEndpoint = min(cfg.PerEndpoint, cfg.Workers)
+	if cfg.LogCap <= 0 {
+		cfg.LogCap = DefaultLogCap
+	}
+	if cfg.DeliveryCap <= 0 {
+		cfg.DeliveryCap = DefaultDeliveryCap
+	}
+	cfg.DeliveryCap = min(cfg.DeliveryCap, cfg.LogCap)
+	if cfg.IDs == nil {
+		cfg.IDs = rand.Reader
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "bullseye-mock/" + moduleVersion()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Sender{
+		cfg:      cfg,
+		clock:    cfg.Clock,
+		policy:   cfg.Policy,
+		ua:       cfg.UserAgent,
+		log:      cfg.Logger,
+		work:     make(chan *delivery, cfg.Workers),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		armed:    math.MinInt64,
+		byID:     make(map[uint64]*delivery),
+		ids:      bufio.NewReaderSize(cfg.IDs, 4096),
+		logs:     newAttemptLog(cfg.LogCap),
+		retained: newRing(cfg.DeliveryCap),
+		policies: make(map[policyKey]*Policy),
+	}
+	s.manual, _ = cfg.Clock.(*clock.Manual)
+	if cfg.PerEndpoint < cfg.Workers {
+		s.perHost = cfg.PerEndpoint
+		s.hosts.m = make(map[string]*hostSlots)
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		t, err := newTransport(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.ownTr, tr = t, t
+	}
+	s.client = &http.Client{
+		Transport: tr,
+		// The vendor counts a redirect as a failure and does not follow it.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	s.ctx, s.cancelCtx = context.WithCancel(context.Background())
+	return s, nil
+}
+
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// newTransport builds the shared keep-alive transport. It sets no real-time
+// timeouts: each attempt's deadline is in mock time (its context), so a
+// scaled clock shortens it and a manual clock holds it until moved.
+func newTransport(cfg Config) (*http.Transport, error) {
+	tlsConf := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in for self-signed receivers
+	if cfg.CACertFile != "" {
+		pem, err := os.ReadFile(cfg.CACertFile)
+		if err != nil {
+			return nil, fmt.Errorf("sender: CA certificates: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("sender: CA certificates: no PEM certificate in %s", cfg.CACertFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	return &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConf,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        max(100, cfg.Workers),
+		MaxIdleConnsPerHost: cfg.PerEndpoint,
+		IdleConnTimeout:     90 * time.Second,
+		// Keep the request headers exactly the documented ones: without this
+		// Go adds Accept-Encoding: gzip.
+		DisableCompression: true,
+	}, nil
+}
+
+// Start starts the scheduler and the workers. Calling it again does nothing.
+func (s *Sender) Start() {
+	s.startOnce.Do(func() {
+		s.mu.Lock()
+		s.started = true
+		stopping := s.stopping
+		s.mu.Unlock()
+		if stopping {
+			return
+		}
+		s.wg.Add(1 + s.cfg.Workers)
+		go s.schedule()
+		for range s.cfg.Workers {
+			go s.worker()
+		}
+	})
+}
+
+// Send accepts a delivery and returns its id. The body is copied and signed
+// with the target's secret as it is now (a later secret change does not
+// affect this delivery's attempts). The first attempt is due at d.At, or now.
+// A delivery to a partner with no webhook configured is accepted and its
+// first attempt logged as canceled, like one to a disabled webhook.
+func (s *Sender) Send(d Delivery) (string, error) {
+	if d.Kind != KindIdentification && d.Kind != KindBilling {
+		return "", fmt.Errorf("%w %q", ErrUnknownKind, d.Kind)
+	}
+	if len(d.Body) == 0 {
+		return "", ErrEmptyBody
+	}
+	if _, err := ParseFault(string(d.Fault)); err != nil || d.Fault == "none" {
+		if err != nil {
+			return "", fmt.Errorf("sender: %w", err)
+		}
+		d.Fault = FaultNone
+	}
+	var pol *Policy
+	if d.Policy != nil {
+		p := d.Policy.WithDefaults()
+		if err := p.Validate(); err != nil {
+			return "", fmt.Errorf("sender: policy: %w", err)
+		}
+		pol = &p
+	}
+	t, _ := s.cfg.Targets.Target(d.PartnerID, d.Kind)
+	m := meta{
+		PartnerID: d.PartnerID, Kind: d.Kind, EventType: d.EventType,
+		OrganizationID: d.OrganizationID, Secret: t.Secret, Fault: d.Fault, DuplicateOf: d.DuplicateOf,
+	}
+	body := string(d.Body)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", ErrClosed
+	}
+	if pol != nil {
+		m.Policy = s.canonicalPolicy(*pol)
+	}
+	id, key, err := s.newDeliveryID()
+	if err != nil {
+		return "", err
+	}
+	due := d.At
+	if due.IsZero() {
+		due = s.clock.Now()
+	}
+	s.seq++
+	rec := &delivery{id: id, meta: unique.Make(m), body: body, seq: s.seq}
+	s.byID[key] = rec
+	s.byIDPeak = max(s.byIDPeak, len(s.byID))
+	s.st.sent++
+	s.scheduleLocked(rec, due.UnixNano())
+	s.notifyLocked()
+	return uuid.UUID(id).String(), nil
+}
+
+// policyKey is a comparable form of a Policy, for interning.
+type policyKey struct {
+	delays   string
+	attempts int
+	timeout  time.Duration
+}
+
+// canonicalPolicy interns per-delivery policies so that equal policies share
+// one pointer (and so one meta handle). The table is bounded: past 1024
+// distinct policies a fresh copy is used, which costs memory but is correct.
+func (s *Sender) canonicalPolicy(p Policy) *Policy {
+	k := policyKey{FormatDelays(p.Delays), p.Attempts, p.Timeout}
+	if c, ok := s.policies[k]; ok {
+		return c
+	}
+	c := &p
+	if len(s.policies) < 1024 {
+		s.policies[k] = c
+	}
+	return c
+}
+
+func (s *Sender) policyOf(m *meta) *Policy {
+	if m.Policy != nil {
+		return m.Policy
+	}
+	return &s.policy
+}
+
+// newDeliveryID draws a UUID v4 whose first 8 bytes are unused as a map
+// key: the index keys on them (8-byte keys halve the map's size), and
+// drawing again on the rare clash keeps ids unique by construction.
+func (s *Sender) newDeliveryID() ([16]byte, uint64, error) {
+	for {
+		id, err := s.newIDLocked()
+		if err != nil {
+			return id, 0, err
+		}
+		key := idKey(id)
+		if _, clash := s.byID[key]; !clash {
+			return id, key, nil
+		}
+	}
+}
+
+func (s *Sender) newIDLocked() ([16]byte, error) {
+	var id [16]byte
+	if _, err := io.ReadFull(s.ids, id[:]); err != nil {
+		return id, fmt.Errorf("sender: reading id randomness: %w", err)
+	}
+	id[6] = id[6]&0x0f | 0x40 // version 4
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id, nil
+}
+
+func idKey(id [16]byte) uint64 { return binary.LittleEndian.Uint64(id[:8]) }
+
+// lookupLocked finds a delivery by its string id.
+func (s *Sender) lookupLocked(id string) (*delivery, bool) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return nil, false
+	}
+	d, ok := s.byID[idKey(u)]
+	if !ok || d.id != u {
+		return nil, false
+	}
+	return d, true
+}
+
+// scheduleLocked puts d in the heap for an attempt at due and wakes the
+// scheduler if that is earlier than what it sleeps until.
+func (s *Sender) scheduleLocked(d *delivery, due int64) {
+	d.state = stScheduled
+	d.due = due
+	if d.attempts == 0 {
+		s.st.scheduled++
+	} else {
+		s.st.retrying++
+	}
+	s.heap.push(heapEntry{due: due, d: d})
+	if due < s.armed {
+		s.armed = math.MinInt64 // it will look again; one wake-up is enough
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// popDueLocked moves up to len(batch) entries due by now from the heap to
+// the ready state.
+func (s *Sender) popDueLocked(now int64, batch []*delivery) []*delivery {
+	for len(batch) < cap(batch) && len(s.heap) > 0 && s.heap[0].due <= now {
+		e := s.heap.pop()
+		if !s.liveLocked(e) {
+			continue
+		}
+		s.unscheduleLocked(e.d)
+		e.d.state = stReady
+		s.st.ready++
+		batch = append(batch, e.d)
+	}
+	return batch
+}
+
+func (s *Sender) unscheduleLocked(d *delivery) {
+	if d.attempts == 0 {
+		s.st.scheduled--
+	} else {
+		s.st.retrying--
+	}
+}
+
+// liveLocked tells a heap entry that still stands from one left behind by
+// Reset (the delivery was dropped; the heap is not searched to remove it).
+func (s *Sender) liveLocked(e heapEntry) bool {
+	return e.d.state == stScheduled && e.d.due == e.due
+}
+
+// headLocked returns the due time of the earliest live entry, dropping dead
+// ones on the way.
+func (s *Sender) headLocked() (int64, bool) {
+	for len(s.heap) > 0 {
+		if s.liveLocked(s.heap[0]) {
+			return s.heap[0].due, true
+		}
+		s.heap.pop()
+	}
+	return 0, false
+}
+
+// schedule is the one scheduler goroutine: it hands due deliveries to the
+// workers in batches and sleeps on one clock timer armed for the head.
+func (s *Sender) schedule() {
+	defer s.wg.Done()
+	var (
+		timer   clock.Timer
+		timerAt int64
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	batch := make([]*delivery, 0, 256)
+	for {
+		s.mu.Lock()
+		s.armed = math.MinInt64
+		batch = s.popDueLocked(s.clock.Now().UnixNano(), batch[:0])
+		var head int64
+		var ok bool
+		if len(batch) == 0 {
+			head, ok = s.headLocked()
+			s.armed = math.MaxInt64
+			if ok {
+				s.armed = head
+			}
+		}
+		s.mu.Unlock()
+
+		if len(batch) > 0 {
+			for i, d := range batch {
+				select {
+				case s.work <- d:
+				case <-s.stop:
+					s.requeue(batch[i:])
+					return
+				}
+				batch[i] = nil
+			}
+			continue
+		}
+		var fire <-chan time.Time
+		if ok {
+			if timer == nil || timerAt != head {
+				if timer != nil {
+					timer.Stop()
+				}
+				timer, timerAt = s.clock.TimerAt(time.Unix(0, head)), head
+			}
+			fire = timer.C()
+		}
+		select {
+		case <-fire:
+			timer = nil
+		case <-s.wake:
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// requeue returns deliveries the scheduler could not hand out before
+// shutdown to the heap, so that they count as pending.
+func (s *Sender) requeue(ds []*delivery) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range ds {
+		if d.state == stReady {
+			s.st.ready--
+			s.scheduleLocked(d, d.due)
+		}
+	}
+}
+
+// notifyLocked wakes every Wait, Idle and Settled call. It costs nothing
+// when nobody waits: the channel exists only while someone does.
+func (s *Sender) notifyLocked() {
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+}
+
+func (s *Sender) changedLocked() <-chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
+}
+
+// Shutdown stops intake (Send returns ErrClosed), starts no new attempt,
+// and waits for the attempts in flight to finish until ctx ends; then it
+// aborts those left. It reports how many deliveries were not final, and
+// ctx's error if it ended first.
+func (s *Sender) Shutdown(ctx context.Context) (pending int, err error) {
+	s.mu.Lock()
+	first := !s.closed
+	s.closed, s.stopping = true, true
+	s.notifyLocked()
+	s.mu.Unlock()
+	if first {
+		close(s.stop)
+	}
+	// Without Start there is nothing to wait for; make a later Start a no-op.
+	s.startOnce.Do(func() {})
+
+	for {
+		s.mu.Lock()
+		inFlight, ch := s.st.inFlight, s.changedLocked()
+		s.mu.Unlock()
+		if inFlight == 0 {
+			break
+		}
+		select {
+		case <-ch:
+			continue
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		break
+	}
+	s.cancelCtx() // aborts whatever is still in flight
+	s.wg.Wait()
+	if s.ownTr != nil {
+		s.ownTr.CloseIdleConnections()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.byID {
+		if !d.final() {
+			pending++
+		}
+	}
+	s.log.Info("sender stopped", "pending", pending, "delivered", s.st.delivered, "failed", s.st.failed)
+	return pending, err
+}
