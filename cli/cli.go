@@ -71,7 +71,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (status i
 		kong.Name(programName),
 		kong.Description("A faithful fake of the Bullseye Partner API and a webhook sender with the vendor's retry schedule."),
 		kong.Writers(stdout, stderr),
-		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Exit(func(code int) { panic(exitError{code: exitHelped}) }),
 		kong.Vars{"version": Version, "default_key": mock.DefaultAPIKey},

@@ -19,10 +19,10 @@ var (
 	orgTiers    = []string{"trial", "paid"}
 )
 
-func (s *Server) registerOrganizationRoutes(api *mux.Router) {
-	api.Handle("/partner/organizations", handle(s.listOrganizations)).Methods(http.MethodGet)
-	api.Handle("/partner/organizations", handle(s.createOrganization)).Methods(http.MethodPost)
-	api.Handle("/partner/organizations/{id}", handle(s.getOrganization)).Methods(http.MethodGet)
+func (s *Server) registerOrganizationRoutes(api apiRouter) {
+	api.handle(http.MethodGet, "/partner/organizations", handle(s.listOrganizations))
+	api.handle(http.MethodPost, "/partner/organizations", handle(s.createOrganization))
+	api.handle(http.MethodGet, "/partner/organizations/{id}", handle(s.getOrganization))
 }
 
 // organizationJSON is the vendor's organization object.

@@ -106,20 +106,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 // routes is the one place where every route of the server is declared.
 func (s *Server) routes() {
-	r := mux.NewRouter()
-	r.NotFoundHandler = recoverer(s.log, http.HandlerFunc(notFound))
-	r.MethodNotAllowedHandler = recoverer(s.log, http.HandlerFunc(s.methodNotAllowed))
+	// Unclean paths get a JSON 404, not mux's bare 301 to the cleaned path.
+	r := mux.NewRouter().SkipClean(true)
+	// mux runs middleware only for matched routes; an API 404 or 405 must
+	// still be authenticated and rate limited, so the fallbacks add it.
+	r.NotFoundHandler = s.fallback(http.HandlerFunc(notFound))
+	r.MethodNotAllowedHandler = s.fallback(http.HandlerFunc(s.methodNotAllowed))
 	r.Handle("/healthz", handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 
-	api := r.PathPrefix(APIPrefix).Subrouter()
-	api.Use(func(h http.Handler) http.Handler { return recoverer(s.log, h) }, s.authenticate)
-	// mux runs middleware only for matched routes; an API 404 or 405 must
-	// still be authenticated and counted, so those handlers get it too.
-	api.NotFoundHandler = recoverer(s.log, s.authenticate(http.HandlerFunc(notFound)))
-	api.MethodNotAllowedHandler = recoverer(s.log, s.authenticate(http.HandlerFunc(s.methodNotAllowed)))
+	api := apiRouter{r: r, wrap: func(h http.Handler) http.Handler { return recoverer(s.log, s.authenticate(h)) }}
 	s.registerWebhookRoutes(api)
 	s.registerOrganizationRoutes(api)
 	s.router = r
+}
+
+// apiRouter registers Partner API routes under APIPrefix, each behind
+// authentication and the rate limit. (A mux subrouter would do this, but
+// it answers 404 where a path exists with another method.)
+type apiRouter struct {
+	r    *mux.Router
+	wrap func(http.Handler) http.Handler
+}
+
+func (a apiRouter) handle(method, path string, h http.Handler) {
+	a.r.Handle(APIPrefix+path, a.wrap(h)).Methods(method)
+}
+
+// fallback wraps the 404 and 405 handlers: under the API prefix they are
+// authenticated like every API route.
+func (s *Server) fallback(h http.Handler) http.Handler {
+	api := s.authenticate(h)
+	return recoverer(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == APIPrefix || strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

@@ -30,14 +30,14 @@ var testEvents = map[string]string{
 
 var logStatuses = []string{sender.StatusDelivered, sender.StatusRetrying, sender.StatusFailed, sender.StatusCanceled}
 
-func (s *Server) registerWebhookRoutes(api *mux.Router) {
-	api.Handle("/partner/webhooks", handle(s.getWebhooks)).Methods(http.MethodGet)
-	api.Handle("/partner/webhooks/logs", handle(s.getLogs)).Methods(http.MethodGet)
-	api.Handle("/partner/webhooks/test", handle(s.testWebhook)).Methods(http.MethodPost)
+func (s *Server) registerWebhookRoutes(api apiRouter) {
+	api.handle(http.MethodGet, "/partner/webhooks", handle(s.getWebhooks))
+	api.handle(http.MethodGet, "/partner/webhooks/logs", handle(s.getLogs))
+	api.handle(http.MethodPost, "/partner/webhooks/test", handle(s.testWebhook))
 	for _, kind := range []string{sender.KindIdentification, sender.KindBilling} {
-		api.Handle("/partner/webhooks/"+kind, handle(s.putWebhook(kind))).Methods(http.MethodPut)
+		api.handle(http.MethodPut, "/partner/webhooks/"+kind, handle(s.putWebhook(kind)))
 	}
-	api.Handle("/partner/webhooks/{type}", handle(s.unknownWebhookType)).Methods(http.MethodPut)
+	api.handle(http.MethodPut, "/partner/webhooks/{type}", handle(s.unknownWebhookType))
 }
 
 // webhookJSON is a webhook as the API shows it: the secret never leaves.
