@@ -185,6 +185,7 @@ func (s *Sender) attempt(d *delivery, buf []byte) {
 		d.attempts--
 		s.st.attempts--
 		d.state = stReady
+		s.st.ready++
 		return
 	}
 	e := logEntry{

@@ -128,7 +128,7 @@ type Sender struct {
 }
 
 type counters struct {
-	scheduled, retrying, ready, inFlight                   int
+	scheduled, retrying, ready, inFlight                    int
 	sent, attempts, failedAttempts, delivered, failed, canc uint64
 }
 
@@ -584,6 +584,12 @@ func (s *Sender) schedule() {
 			continue
 		}
 		var fire <-chan time.Time
+		if !ok && timer != nil {
+			// Nothing scheduled: drop the timer, so that a manual clock's
+			// pending timers are only the ones that matter.
+			timer.Stop()
+			timer = nil
+		}
 		if ok {
 			if timer == nil || timerAt != head {
 				if timer != nil {

@@ -200,8 +200,8 @@ func TestReserializeMatchesPython(t *testing.T) {
 	for in, want := range map[string]string{
 		// Output of Python 3: json.dumps(json.loads(in)).
 		`{"b":[1,2.5,{"x":null}],"a":"é\u2028<>&\ud83d\ude00","t":true}`: `{"b": [1, 2.5, {"x": null}], "a": "\u00e9\u2028<>&\ud83d\ude00", "t": true}`,
-		"{\n  \"a\" : [ ] ,\"b\":{}}\n": `{"a": [], "b": {}}`,
-		`"tab\tquote\"sl\/ash é"`:     `"tab\tquote\"sl/ash \u00e9"`,
+		"{\n  \"a\" : [ ] ,\"b\":{}}\n":                                  `{"a": [], "b": {}}`,
+		`"tab\tquote\"sl\/ash é"`:                                        `"tab\tquote\"sl/ash \u00e9"`,
 	} {
 		if got := string(Reserialize([]byte(in))); got != want {
 			t.Errorf("Reserialize(%q) = %q, want %q", in, got, want)
