@@ -28,8 +28,64 @@ type Request struct {
 	OrganizationID string // "" spreads events over the partner's active organizations
 	Dialect        fixtures.Dialect
 	Overrides      json.RawMessage
-	Fault          sender.Fault
-	At             time.Time // mock time of the first attempt; zero means now
+	Faults         []Fault        // which events get which fault; see Fault
+	At             time.Time      // mock time of the first attempt; zero means now
+	Policy         *sender.Policy // retry policy of these deliveries; nil: the sender's
+}
+
+// Fault applies a signature fault, or sends a duplicate, for some events of
+// a request: those numbered in Events (1-based), else a Share of them, else
+// all. Shares are spread evenly and deterministically (share 0.5 of 4
+// events picks the 2nd and 4th), so a run needs no randomness to repeat.
+type Fault struct {
+	Signature sender.Fault // a signature fault; "" for none
+	// Duplicate sends the event again, the same bytes and signature, after
+	// DuplicateAfter of mock time; 0 sends both at the same instant.
+	Duplicate      bool
+	DuplicateAfter time.Duration
+	Events         []int
+	Share          float64 // 0 < Share <= 1; 0 with no Events means every event
+}
+
+// applies reports whether the fault applies to event i (1-based) of n.
+func (f Fault) applies(i int) bool {
+	if len(f.Events) > 0 {
+		for _, e := range f.Events {
+			if e == i {
+				return true
+			}
+		}
+		return false
+	}
+	if f.Share <= 0 || f.Share >= 1 {
+		return true
+	}
+	// Event i is picked when the running total of the share crosses an
+	// integer at it.
+	return int(float64(i)*f.Share) != int(float64(i-1)*f.Share)
+}
+
+func (f Fault) validate(count int) error {
+	if f.Signature != sender.FaultNone {
+		if _, err := sender.ParseFault(string(f.Signature)); err != nil {
+			return err
+		}
+	}
+	if f.Signature == sender.FaultNone && !f.Duplicate {
+		return errors.New("a fault needs a signature fault or duplicate")
+	}
+	if f.Share < 0 || f.Share > 1 {
+		return fmt.Errorf("a fault's share must be between 0 and 1, got %g", f.Share)
+	}
+	if f.DuplicateAfter < 0 {
+		return fmt.Errorf("a duplicate's delay must not be negative, got %s", f.DuplicateAfter)
+	}
+	for _, e := range f.Events {
+		if e < 1 || e > count {
+			return fmt.Errorf("a fault names event %d, but the request has events 1 to %d", e, count)
+		}
+	}
+	return nil
 }
 
 // Sender is the part of the sender the emitter needs.
@@ -64,8 +120,13 @@ func (e *Emitter) Emit(r Request) ([]string, error) {
 	if count < 0 || count > MaxCount {
 		return nil, fmt.Errorf("%w: count must be between 1 and %d, got %d", ErrInvalid, MaxCount, r.Count)
 	}
-	if r.Fault != sender.FaultNone {
-		if _, err := sender.ParseFault(string(r.Fault)); err != nil {
+	for _, f := range r.Faults {
+		if err := f.validate(count); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	if r.Policy != nil {
+		if err := r.Policy.WithDefaults().Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 	}
@@ -82,26 +143,52 @@ func (e *Emitter) Emit(r Request) ([]string, error) {
 		return nil, err
 	}
 	ids := make([]string, 0, count)
-	for i := 0; i < count; i++ {
+	for i := 1; i <= count; i++ {
 		org := e.pick(r.PartnerID, orgs)
-		at := e.Clock.Now()
-		body, err := e.Fixtures.Payload(fixtures.Event{Type: r.Type, Dialect: dialect, Org: org, At: at, Overrides: r.Overrides})
+		body, err := e.Fixtures.Payload(fixtures.Event{Type: r.Type, Dialect: dialect, Org: org, At: e.Clock.Now(), Overrides: r.Overrides})
 		if err != nil {
 			return ids, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		id, err := e.Sender.Send(sender.Delivery{
+		d := sender.Delivery{
 			PartnerID:      r.PartnerID,
 			Kind:           kind,
 			EventType:      r.Type,
 			OrganizationID: org.ID,
 			Body:           body,
-			Fault:          r.Fault,
 			At:             r.At,
-		})
+			Policy:         r.Policy,
+		}
+		var dups []Fault
+		for _, f := range r.Faults {
+			if !f.applies(i) {
+				continue
+			}
+			if f.Signature != sender.FaultNone {
+				d.Fault = f.Signature
+			}
+			if f.Duplicate {
+				dups = append(dups, f)
+			}
+		}
+		id, err := e.Sender.Send(d)
 		if err != nil {
 			return ids, err
 		}
 		ids = append(ids, id)
+		for _, f := range dups {
+			dup := d
+			dup.DuplicateOf = id
+			dup.At = d.At
+			if dup.At.IsZero() {
+				dup.At = e.Clock.Now()
+			}
+			dup.At = dup.At.Add(f.DuplicateAfter)
+			dupID, err := e.Sender.Send(dup)
+			if err != nil {
+				return ids, err
+			}
+			ids = append(ids, dupID)
+		}
 	}
 	return ids, nil
 }

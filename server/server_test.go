@@ -178,7 +178,7 @@ func TestHealthz(t *testing.T) {
 func TestGetWebhooksDefaults(t *testing.T) {
 	f := newFixture(t, nil)
 	r := f.do(t, http.MethodGet, "/api/v1/partner/webhooks", keyA, "")
-	want := `{"billing":{"url":"","enabled":false,"hasSecret":false},"identification":{"url":"","enabled":false,"hasSecret":false}}` + "\n"
+	want := `{"identification":{"url":"","enabled":false,"hasSecret":false},"billing":{"url":"","enabled":false,"hasSecret":false}}` + "\n"
 	if r.status != 200 || string(r.body) != want {
 		t.Fatalf("got %d %s, want %s", r.status, r.body, want)
 	}

@@ -51,17 +51,23 @@ func toWebhookJSON(w store.Webhook) webhookJSON {
 	return webhookJSON{URL: w.URL, Enabled: w.Enabled, HasSecret: w.Secret != ""}
 }
 
+// webhooksJSON is GET /partner/webhooks, in the seed's key order.
+type webhooksJSON struct {
+	Identification webhookJSON `json:"identification"`
+	Billing        webhookJSON `json:"billing"`
+}
+
 func (s *Server) getWebhooks(w http.ResponseWriter, r *http.Request) error {
 	p := partnerOf(r)
-	out := map[string]webhookJSON{}
-	for _, kind := range []string{sender.KindIdentification, sender.KindBilling} {
-		hook, err := s.store.Webhook(p.ID, kind)
-		if err != nil {
-			return err
-		}
-		out[kind] = toWebhookJSON(hook)
+	ident, err := s.store.Webhook(p.ID, sender.KindIdentification)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	billing, err := s.store.Webhook(p.ID, sender.KindBilling)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, webhooksJSON{Identification: toWebhookJSON(ident), Billing: toWebhookJSON(billing)})
 	return nil
 }
 
