@@ -44,10 +44,13 @@ func WithDeadline(ctx context.Context, c Clock, at time.Time) (context.Context, 
 	case *Manual:
 		ctx, cancel := context.WithCancelCause(ctx)
 		t := c.afterFunc(at, func() { cancel(context.DeadlineExceeded) })
+		// The parent's end stops the timer too (from AfterFunc's goroutine);
+		// our own cancel stops it at once, so Pending drops synchronously.
 		stop := context.AfterFunc(ctx, func() { t.Stop() })
 		return ctx, func() {
-			cancel(context.Canceled)
 			stop()
+			t.Stop()
+			cancel(context.Canceled)
 		}
 	}
 	// Any other Clock implementation: wait on its timer in a goroutine.
