@@ -280,7 +280,7 @@ func (s *Sender) recordLocked(d *delivery, w *wire, e logEntry, excerpt string) 
 // is rebuilt once it holds an eighth of its peak.
 func (s *Sender) forgetLocked(d *delivery) {
 	delete(s.byID, idKey(d.id))
-	if s.byIDPeak > 1<<16 && len(s.byID) < s.byIDPeak/8 {
+	if s.byIDPeak > s.shrinkAbove && len(s.byID) < s.byIDPeak/8 {
 		m := make(map[uint64]*delivery, len(s.byID))
 		for k, v := range s.byID {
 			m[k] = v

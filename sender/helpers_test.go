@@ -155,8 +155,8 @@ type receiver struct {
 	// arrived gets each request's number as it reaches the handler, so a
 	// test can move the clock only once a request is really at the receiver.
 	arrived chan int
-	mu   sync.Mutex
-	reqs []received
+	mu      sync.Mutex
+	reqs    []received
 }
 
 // newReceiver serves handle for every request; n counts from 1.

@@ -118,13 +118,16 @@ type Sender struct {
 	armed    int64 // head the scheduler sleeps until; math.MinInt64 while awake
 	byID     map[uint64]*delivery
 	byIDPeak int
-	seq      uint32
-	ids      *bufio.Reader
-	logs     attemptLog
-	retained ring // finished deliveries still inspectable, oldest first
-	changed  chan struct{}
-	policies map[policyKey]*Policy
-	st       counters
+	// shrinkAbove is the index size past which a drained index is rebuilt
+	// (a field, not a constant, so a test can exercise it cheaply).
+	shrinkAbove int
+	seq         uint32
+	ids         *bufio.Reader
+	logs        attemptLog
+	retained    ring // finished deliveries still inspectable, oldest first
+	changed     chan struct{}
+	policies    map[policyKey]*Policy
+	st          counters
 }
 
 type counters struct {
@@ -256,20 +259,21 @@ func New(cfg Config) (*Sender, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Sender{
-		cfg:      cfg,
-		clock:    cfg.Clock,
-		policy:   cfg.Policy,
-		ua:       cfg.UserAgent,
-		log:      cfg.Logger,
-		work:     make(chan *delivery, cfg.Workers),
-		wake:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		armed:    math.MinInt64,
-		byID:     make(map[uint64]*delivery),
-		ids:      bufio.NewReaderSize(cfg.IDs, 4096),
-		logs:     newAttemptLog(cfg.LogCap),
-		retained: newRing(cfg.DeliveryCap),
-		policies: make(map[policyKey]*Policy),
+		cfg:         cfg,
+		clock:       cfg.Clock,
+		policy:      cfg.Policy,
+		ua:          cfg.UserAgent,
+		log:         cfg.Logger,
+		work:        make(chan *delivery, cfg.Workers),
+		wake:        make(chan struct{}, 1),
+		stop:        make(chan struct{}),
+		armed:       math.MinInt64,
+		byID:        make(map[uint64]*delivery),
+		shrinkAbove: 1 << 16,
+		ids:         bufio.NewReaderSize(cfg.IDs, 4096),
+		logs:        newAttemptLog(cfg.LogCap),
+		retained:    newRing(cfg.DeliveryCap),
+		policies:    make(map[policyKey]*Policy),
 	}
 	s.manual, _ = cfg.Clock.(*clock.Manual)
 	if cfg.PerEndpoint < cfg.Workers {
