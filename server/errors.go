@@ -89,6 +89,7 @@ func writeError(w http.ResponseWriter, err error) {
 var (
 	jsonContentType = []string{"application/json; charset=utf-8"}
 	nosniff         = []string{"nosniff"}
+	newline         = []byte{'\n'}
 )
 
 // writeJSON writes v with its status. http.Error is never used: it would
@@ -103,5 +104,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h["Content-Type"] = jsonContentType
 	h["X-Content-Type-Options"] = nosniff
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
+	_, _ = w.Write(newline)
 }

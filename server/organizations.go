@@ -20,9 +20,9 @@ var (
 )
 
 func (s *Server) registerOrganizationRoutes(api apiRouter) {
-	api.handle(http.MethodGet, "/partner/organizations", handle(s.listOrganizations))
-	api.handle(http.MethodPost, "/partner/organizations", handle(s.createOrganization))
-	api.handle(http.MethodGet, "/partner/organizations/{id}", handle(s.getOrganization))
+	api.handle(http.MethodGet, "/partner/organizations", s.listOrganizations)
+	api.handle(http.MethodPost, "/partner/organizations", s.createOrganization)
+	api.handle(http.MethodGet, "/partner/organizations/{id}", s.getOrganization)
 }
 
 // organizationJSON is the vendor's organization object.
@@ -51,7 +51,7 @@ func toOrganizationJSON(o fixtures.Organization) organizationJSON {
 	return out
 }
 
-func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	q := r.URL.Query()
 	page, size, err := paging(q)
 	if err != nil {
@@ -62,7 +62,7 @@ func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request) error
 		return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(orgStatuses, ", "), status).
 			With("parameter", "status")
 	}
-	orgs, total, err := s.store.Organizations(partnerOf(r).ID, store.OrgFilter{
+	orgs, total, err := s.store.Organizations(p.ID, store.OrgFilter{
 		Status: status, Search: q.Get("search"), ExternalID: q.Get("externalId"), Page: page, PageSize: size,
 	})
 	if err != nil {
@@ -76,9 +76,9 @@ func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	id := mux.Vars(r)["id"]
-	o, err := s.store.Organization(partnerOf(r).ID, id)
+	o, err := s.store.Organization(p.ID, id)
 	if err != nil {
 		return Errorf(CodeNotFound, "organization %q not found", id).With("id", id)
 	}
@@ -97,7 +97,7 @@ type organizationCreate struct {
 
 const maxNameLength = 200
 
-func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	var body organizationCreate
 	if err := s.decodeBody(w, r, &body); err != nil {
 		return err
@@ -142,7 +142,7 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) erro
 	if body.Metadata != nil {
 		org.Metadata = body.Metadata
 	}
-	created, err := s.store.AddOrganization(partnerOf(r).ID, org)
+	created, err := s.store.AddOrganization(p.ID, org)
 	if err != nil {
 		return err
 	}

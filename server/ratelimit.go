@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"sync"
 	"time"
 )
@@ -10,8 +11,9 @@ import (
 // second at which the window resets. It runs on real time, not mock time: a
 // manual clock that never moves must not freeze the window.
 type rateLimiter struct {
-	limit int
-	now   func() time.Time
+	limit     int
+	limitText string
+	now       func() time.Time
 
 	mu      sync.Mutex
 	windows map[string]*window
@@ -24,13 +26,14 @@ type window struct {
 
 type rateState struct {
 	Limit     int
+	LimitText string
 	Remaining int
 	Reset     time.Time
 	Allowed   bool
 }
 
 func newRateLimiter(limit int, now func() time.Time) *rateLimiter {
-	return &rateLimiter{limit: limit, now: now, windows: map[string]*window{}}
+	return &rateLimiter{limit: limit, limitText: strconv.Itoa(limit), now: now, windows: map[string]*window{}}
 }
 
 // take counts one request of key and reports the state after it.
@@ -50,7 +53,7 @@ func (l *rateLimiter) take(key string) rateState {
 	if allowed {
 		w.used++
 	}
-	return rateState{Limit: l.limit, Remaining: l.limit - w.used, Reset: w.start.Add(time.Minute), Allowed: allowed}
+	return rateState{Limit: l.limit, LimitText: l.limitText, Remaining: l.limit - w.used, Reset: w.start.Add(time.Minute), Allowed: allowed}
 }
 
 // evictStale drops finished windows, so keys seen once (such as the

@@ -4,7 +4,6 @@
 package server
 
 import (
-	"context"
 	"log/slog"
 	"math"
 	"net"
@@ -114,32 +113,46 @@ func (s *Server) routes() {
 	r.MethodNotAllowedHandler = s.fallback(http.HandlerFunc(s.methodNotAllowed))
 	r.Handle("/healthz", handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 
-	api := apiRouter{r: r, wrap: func(h http.Handler) http.Handler { return recoverer(s.log, s.authenticate(h)) }}
+	api := apiRouter{s: s, r: r}
 	s.registerWebhookRoutes(api)
 	s.registerOrganizationRoutes(api)
 	s.router = r
 }
 
+// apiHandler serves an authenticated Partner API request of partner p.
+// The partner is an argument rather than a context value, which would cost
+// a copy of the request on every call.
+type apiHandler func(w http.ResponseWriter, r *http.Request, p store.Partner) error
+
 // apiRouter registers Partner API routes under APIPrefix, each behind
 // authentication and the rate limit. (A mux subrouter would do this, but
 // it answers 404 where a path exists with another method.)
 type apiRouter struct {
-	r    *mux.Router
-	wrap func(http.Handler) http.Handler
+	s *Server
+	r *mux.Router
 }
 
-func (a apiRouter) handle(method, path string, h http.Handler) {
-	a.r.Handle(APIPrefix+path, a.wrap(h)).Methods(method)
+func (a apiRouter) handle(method, path string, h apiHandler) {
+	s := a.s
+	a.r.Handle(APIPrefix+path, recoverer(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.guard(w, r)
+		if !ok {
+			return
+		}
+		if err := h(w, r, p); err != nil {
+			writeError(w, err)
+		}
+	}))).Methods(method)
 }
 
 // fallback wraps the 404 and 405 handlers: under the API prefix they are
 // authenticated like every API route.
 func (s *Server) fallback(h http.Handler) http.Handler {
-	api := s.authenticate(h)
 	return recoverer(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == APIPrefix || strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
-			api.ServeHTTP(w, r)
-			return
+			if _, ok := s.guard(w, r); !ok {
+				return
+			}
 		}
 		h.ServeHTTP(w, r)
 	}))
@@ -202,50 +215,50 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-type ctxKey struct{}
+// Rate-limit header keys, in canonical form so that setting them skips
+// canonicalisation.
+const (
+	hdrLimit     = "X-Ratelimit-Limit"
+	hdrRemaining = "X-Ratelimit-Remaining"
+	hdrReset     = "X-Ratelimit-Reset"
+)
 
-// partnerOf is the partner that authenticate put in the request's context.
-func partnerOf(r *http.Request) store.Partner {
-	p, _ := r.Context().Value(ctxKey{}).(store.Partner)
-	return p
-}
-
-// authenticate checks X-Partner-API-Key and applies the rate limit. The
-// limit counts unauthenticated requests per client address, so guessing
-// keys is limited too; the headers go on every response either way.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.store.Authenticate(r.Header.Get("X-Partner-API-Key"))
-		if s.limiter != nil {
-			key := "partner:" + p.ID
-			if !ok {
-				host, _, err := net.SplitHostPort(r.RemoteAddr)
-				if err != nil {
-					host = r.RemoteAddr
-				}
-				key = "addr:" + host
-			}
-			st := s.limiter.take(key)
-			h := w.Header()
-			h.Set("X-RateLimit-Limit", strconv.Itoa(st.Limit))
-			h.Set("X-RateLimit-Remaining", strconv.Itoa(st.Remaining))
-			h.Set("X-RateLimit-Reset", strconv.FormatInt(st.Reset.Unix(), 10))
-			if !st.Allowed {
-				wait := max(int(math.Ceil(st.Reset.Sub(s.limiter.now()).Seconds())), 1)
-				h.Set("Retry-After", strconv.Itoa(wait))
-				writeError(w, Errorf(CodeTooManyRequests, "rate limit of %d requests per minute exceeded; retry after %d s", st.Limit, wait).
-					With("limit", st.Limit).With("retryAfter", wait))
-				return
-			}
-		}
+// guard checks X-Partner-API-Key and applies the rate limit, writing the
+// error when the request may not go on. The limit counts unauthenticated
+// requests per client address, so guessing keys is limited too; the
+// headers go on every response either way.
+func (s *Server) guard(w http.ResponseWriter, r *http.Request) (store.Partner, bool) {
+	key := r.Header.Get("X-Partner-API-Key")
+	p, ok := s.store.Authenticate(key)
+	if s.limiter != nil {
+		bucket := "partner:" + p.ID
 		if !ok {
-			msg := "missing X-Partner-API-Key header"
-			if r.Header.Get("X-Partner-API-Key") != "" {
-				msg = "invalid API key"
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			if err != nil {
+				host = r.RemoteAddr
 			}
-			writeError(w, Errorf(CodeUnauthorized, "%s", msg))
-			return
+			bucket = "addr:" + host
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
-	})
+		st := s.limiter.take(bucket)
+		h := w.Header()
+		h[hdrLimit] = []string{st.LimitText}
+		h[hdrRemaining] = []string{strconv.Itoa(st.Remaining)}
+		h[hdrReset] = []string{strconv.FormatInt(st.Reset.Unix(), 10)}
+		if !st.Allowed {
+			wait := max(int(math.Ceil(st.Reset.Sub(s.limiter.now()).Seconds())), 1)
+			h.Set("Retry-After", strconv.Itoa(wait))
+			writeError(w, Errorf(CodeTooManyRequests, "rate limit of %d requests per minute exceeded; retry after %d s", st.Limit, wait).
+				With("limit", st.Limit).With("retryAfter", wait))
+			return store.Partner{}, false
+		}
+	}
+	if !ok {
+		msg := "missing X-Partner-API-Key header"
+		if key != "" {
+			msg = "invalid API key"
+		}
+		writeError(w, Errorf(CodeUnauthorized, "%s", msg))
+		return store.Partner{}, false
+	}
+	return p, true
 }

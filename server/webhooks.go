@@ -31,13 +31,13 @@ var testEvents = map[string]string{
 var logStatuses = []string{sender.StatusDelivered, sender.StatusRetrying, sender.StatusFailed, sender.StatusCanceled}
 
 func (s *Server) registerWebhookRoutes(api apiRouter) {
-	api.handle(http.MethodGet, "/partner/webhooks", handle(s.getWebhooks))
-	api.handle(http.MethodGet, "/partner/webhooks/logs", handle(s.getLogs))
-	api.handle(http.MethodPost, "/partner/webhooks/test", handle(s.testWebhook))
+	api.handle(http.MethodGet, "/partner/webhooks", s.getWebhooks)
+	api.handle(http.MethodGet, "/partner/webhooks/logs", s.getLogs)
+	api.handle(http.MethodPost, "/partner/webhooks/test", s.testWebhook)
 	for _, kind := range []string{sender.KindIdentification, sender.KindBilling} {
-		api.handle(http.MethodPut, "/partner/webhooks/"+kind, handle(s.putWebhook(kind)))
+		api.handle(http.MethodPut, "/partner/webhooks/"+kind, s.putWebhook(kind))
 	}
-	api.handle(http.MethodPut, "/partner/webhooks/{type}", handle(s.unknownWebhookType))
+	api.handle(http.MethodPut, "/partner/webhooks/{type}", s.unknownWebhookType)
 }
 
 // webhookJSON is a webhook as the API shows it: the secret never leaves.
@@ -57,8 +57,7 @@ type webhooksJSON struct {
 	Billing        webhookJSON `json:"billing"`
 }
 
-func (s *Server) getWebhooks(w http.ResponseWriter, r *http.Request) error {
-	p := partnerOf(r)
+func (s *Server) getWebhooks(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	ident, err := s.store.Webhook(p.ID, sender.KindIdentification)
 	if err != nil {
 		return err
@@ -77,8 +76,8 @@ type webhookUpdate struct {
 	Enabled *bool   `json:"enabled"`
 }
 
-func (s *Server) putWebhook(kind string) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) putWebhook(kind string) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 		var body webhookUpdate
 		if err := s.decodeBody(w, r, &body); err != nil {
 			return err
@@ -88,7 +87,7 @@ func (s *Server) putWebhook(kind string) func(http.ResponseWriter, *http.Request
 				return err
 			}
 		}
-		hook, err := s.store.UpdateWebhook(partnerOf(r).ID, kind, store.WebhookPatch{URL: body.URL, Secret: body.Secret, Enabled: body.Enabled})
+		hook, err := s.store.UpdateWebhook(p.ID, kind, store.WebhookPatch{URL: body.URL, Secret: body.Secret, Enabled: body.Enabled})
 		if err != nil {
 			return err
 		}
@@ -110,7 +109,7 @@ func (s *Server) checkURL(raw string) error {
 	return nil
 }
 
-func (s *Server) unknownWebhookType(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) unknownWebhookType(w http.ResponseWriter, r *http.Request, _ store.Partner) error {
 	t := mux.Vars(r)["type"]
 	if t == "logs" || t == "test" {
 		s.methodNotAllowed(w, r)
@@ -123,7 +122,7 @@ type testRequest struct {
 	Type *string `json:"type"`
 }
 
-func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	var body testRequest
 	if err := s.decodeBody(w, r, &body); err != nil {
 		return err
@@ -135,7 +134,6 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return Errorf(CodeBadRequest, "unknown webhook type %q: use identification or billing", *body.Type).With("field", "type")
 	}
-	p := partnerOf(r)
 	hook, err := s.store.Webhook(p.ID, *body.Type)
 	if err != nil {
 		return err
@@ -161,7 +159,7 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getLogs(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	q := r.URL.Query()
 	page, size, err := paging(q)
 	if err != nil {
@@ -177,7 +175,7 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request) error {
 			With("parameter", "status")
 	}
 	logs, total := s.logs.Logs(sender.LogQuery{
-		PartnerID:      partnerOf(r).ID,
+		PartnerID:      p.ID,
 		Type:           typ,
 		Status:         status,
 		OrganizationID: q.Get("organizationId"),
