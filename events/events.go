@@ -30,6 +30,9 @@ type Request struct {
 	Overrides      json.RawMessage
 	Faults         []Fault        // which events get which fault; see Fault
 	At             time.Time      // mock time of the first attempt; zero means now
+	// Interval spaces the events: event i is due at At + (i-1)*Interval, so a
+	// scenario's rate is scheduled on the sender's clock, not slept through.
+	Interval time.Duration
 	Policy         *sender.Policy // retry policy of these deliveries; nil: the sender's
 }
 
@@ -142,10 +145,25 @@ func (e *Emitter) Emit(r Request) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Interval < 0 {
+		return nil, fmt.Errorf("%w: interval must not be negative, got %s", ErrInvalid, r.Interval)
+	}
+	start := r.At
+	if start.IsZero() {
+		start = e.Clock.Now()
+	}
 	ids := make([]string, 0, count)
 	for i := 1; i <= count; i++ {
 		org := e.pick(r.PartnerID, orgs)
-		body, err := e.Fixtures.Payload(fixtures.Event{Type: r.Type, Dialect: dialect, Org: org, At: e.Clock.Now(), Overrides: r.Overrides})
+		at := r.At
+		if r.Interval > 0 {
+			at = start.Add(time.Duration(i-1) * r.Interval)
+		}
+		stamp := at
+		if stamp.IsZero() {
+			stamp = e.Clock.Now()
+		}
+		body, err := e.Fixtures.Payload(fixtures.Event{Type: r.Type, Dialect: dialect, Org: org, At: stamp, Overrides: r.Overrides})
 		if err != nil {
 			return ids, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
@@ -155,7 +173,7 @@ func (e *Emitter) Emit(r Request) ([]string, error) {
 			EventType:      r.Type,
 			OrganizationID: org.ID,
 			Body:           body,
-			At:             r.At,
+			At:             at,
 			Policy:         r.Policy,
 		}
 		var dups []Fault

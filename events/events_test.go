@@ -140,3 +140,31 @@ func TestEmitRejects(t *testing.T) {
 		t.Fatalf("unknown type is not ErrInvalid: %v", err)
 	}
 }
+
+// A rate becomes due times on the clock: event i at start + (i-1)*interval,
+// with the payload's timestamp at the same instant, and duplicates after it.
+func TestEmitSpacesEventsByInterval(t *testing.T) {
+	e, fs, p := newEmitter(t, 1)
+	_, err := e.Emit(Request{
+		PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Count: 3, Interval: 10 * time.Second,
+		Faults: []Fault{{Duplicate: true, DuplicateAfter: time.Second, Events: []int{3}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Time{epoch, epoch.Add(10 * time.Second), epoch.Add(20 * time.Second), epoch.Add(21 * time.Second)}
+	if len(fs.sent) != len(want) {
+		t.Fatalf("%d deliveries, want %d", len(fs.sent), len(want))
+	}
+	for i, d := range fs.sent {
+		if !d.At.Equal(want[i]) {
+			t.Errorf("delivery %d at %s, want %s", i+1, d.At, want[i])
+		}
+	}
+	if !strings.Contains(string(fs.sent[1].Body), `"timestamp":"2025-01-15T10:30:10Z"`) {
+		t.Errorf("second payload's timestamp is not its due time: %s", fs.sent[1].Body)
+	}
+	if _, err := e.Emit(Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Interval: -time.Second}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("negative interval: %v", err)
+	}
+}
