@@ -28,12 +28,12 @@ type Request struct {
 	OrganizationID string // "" spreads events over the partner's active organizations
 	Dialect        fixtures.Dialect
 	Overrides      json.RawMessage
-	Faults         []Fault        // which events get which fault; see Fault
-	At             time.Time      // mock time of the first attempt; zero means now
+	Faults         []Fault   // which events get which fault; see Fault
+	At             time.Time // mock time of the first attempt; zero means now
 	// Interval spaces the events: event i is due at At + (i-1)*Interval, so a
 	// scenario's rate is scheduled on the sender's clock, not slept through.
 	Interval time.Duration
-	Policy         *sender.Policy // retry policy of these deliveries; nil: the sender's
+	Policy   *sender.Policy // retry policy of these deliveries; nil: the sender's
 }
 
 // Fault applies a signature fault, or sends a duplicate, for some events of
