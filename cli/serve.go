@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/sender"
@@ -40,6 +41,9 @@ type serveCmd struct {
 	TLSKey        string `name:"tls-key" type:"existingfile" env:"BULLSEYE_MOCK_TLS_KEY" help:"PEM private key of --tls-cert."`
 	TLSSelfSigned bool   `name:"tls-self-signed" env:"BULLSEYE_MOCK_TLS_SELF_SIGNED" help:"Serve HTTPS with a certificate made at start by a throwaway CA."`
 	TLSCAOut      string `name:"tls-ca-out" env:"BULLSEYE_MOCK_TLS_CA_OUT" help:"With --tls-self-signed: write the CA certificate (PEM) here for clients to trust."`
+
+	Clock      string `default:"scaled" enum:"scaled,manual" env:"BULLSEYE_MOCK_CLOCK" help:"Mock time: scaled (real time times --time-scale) or manual (stands still until POST /_mock/clock/advance moves it)."`
+	AdminToken string `name:"admin-token" env:"BULLSEYE_MOCK_ADMIN_TOKEN" help:"Require Authorization: Bearer <token> on the control API under /_mock/ (the sinks' receiving end stays open)."`
 
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" default:"10s" env:"BULLSEYE_MOCK_SHUTDOWN_TIMEOUT" help:"On SIGINT/SIGTERM, how long in-flight requests and attempts may finish."`
 }
@@ -88,6 +92,12 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 		InsecureSkipVerify: c.InsecureSkipVerify,
 		ShutdownTimeout:    c.ShutdownTimeout,
 		Logger:             e.logger,
+		AdminToken:         c.AdminToken,
+	}
+	if c.Clock == "manual" {
+		// A manual clock starts at the real time of start-up, to the second,
+		// so timestamps look plausible and read easily.
+		cfg.Clock = clock.NewManual(time.Now().UTC().Truncate(time.Second))
 	}
 	if c.Templates != "" {
 		t, err := fixtures.LoadTemplates(c.Templates)

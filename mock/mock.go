@@ -51,6 +51,10 @@ type Config struct {
 	TLS             *tls.Config // serve HTTPS with this config when set
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+
+	// AdminToken guards the control API under /_mock/ (Authorization:
+	// Bearer); empty leaves it open, which suits a local test setup.
+	AdminToken string
 }
 
 // Defaults fills the unset fields of c.
@@ -143,6 +147,8 @@ func New(cfg Config) (*Mock, error) {
 		StrictHTTPS: cfg.StrictHTTPS,
 		MaxBody:     cfg.MaxBody,
 		Logger:      cfg.Logger,
+		Deliveries:  snd,
+		AdminToken:  cfg.AdminToken,
 	})
 	return m, nil
 }

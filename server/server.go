@@ -52,6 +52,12 @@ type Config struct {
 	StrictHTTPS bool             // webhook URLs must be https, as on the real service
 	MaxBody     int64            // request body limit; DefaultMaxBody by default
 	Logger      *slog.Logger
+
+	// Deliveries turns on the control API under ControlPrefix (and the
+	// sinks); nil serves the Partner API alone.
+	Deliveries Deliveries
+	// AdminToken, when set, guards the control API: Authorization: Bearer.
+	AdminToken string
 }
 
 // Server is the mock's HTTP handler.
@@ -66,6 +72,10 @@ type Server struct {
 	maxBody  int64
 	log      *slog.Logger
 	router   *mux.Router
+
+	deliveries Deliveries
+	adminToken string
+	sinks      *sinkSet
 }
 
 // New builds the server and its routes.
@@ -79,6 +89,9 @@ func New(cfg Config) *Server {
 		strict:   cfg.StrictHTTPS,
 		maxBody:  cfg.MaxBody,
 		log:      cfg.Logger,
+
+		deliveries: cfg.Deliveries,
+		adminToken: cfg.AdminToken,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
@@ -93,6 +106,7 @@ func New(cfg Config) *Server {
 		}
 		s.limiter = newRateLimiter(cfg.RateLimit, now)
 	}
+	s.sinks = newSinkSet(s.clock, s.maxBody)
 	s.routes()
 	return s
 }
@@ -116,6 +130,9 @@ func (s *Server) routes() {
 	api := apiRouter{s: s, r: r}
 	s.registerWebhookRoutes(api)
 	s.registerOrganizationRoutes(api)
+	if s.deliveries != nil {
+		s.registerControlRoutes(r)
+	}
 	s.router = r
 }
 

@@ -1,0 +1,357 @@
+package server
+
+import (
+	"crypto/hmac"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/store"
+)
+
+// Limits of the built-in receiver. A sink is created by the first request
+// to its name, so the number of sinks is bounded, as is what each keeps.
+const (
+	DefaultSinkCapacity = 100
+	MaxSinkCapacity     = 10_000
+	MaxSinks            = 1_000
+	// MaxSinkDelay bounds a sink's answer delay. The delay is real time,
+	// not mock time: a manual clock would otherwise hold the request until
+	// someone moved it. It ends early when the sender gives up on the
+	// attempt (its timeout, in mock time, cancels the request).
+	MaxSinkDelay = time.Minute
+)
+
+var storeAllOrgs = store.OrgFilter{Page: 1, PageSize: store.MaxOrganizations}
+
+var sinkName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// sinkSet is every sink of the server.
+type sinkSet struct {
+	clock   clock.Clock
+	maxBody int64
+	mu      sync.Mutex
+	sinks   map[string]*sink
+}
+
+// sink is one named receiver: its settings and a ring of what it got.
+type sink struct {
+	cfg      sinkConfig
+	requests []sinkRequest // oldest first, at most cfg.Capacity
+	received int           // requests since the last configure or reset; indexes Statuses
+	evicted  int
+}
+
+// sinkConfig is PUT /_mock/sink/{name}.
+type sinkConfig struct {
+	// Secret verifies X-Bullseye-Signature; "" records without verifying.
+	Secret string `json:"secret"`
+	// Statuses answers the n-th request with Statuses[n-1]; past the end
+	// the last one repeats, so [500, 500, 200] is "fail twice, then
+	// succeed" and [500] is "always fail". Empty answers 200.
+	Statuses []int `json:"statuses"`
+	// Delay holds every answer this long (a Go duration, real time).
+	Delay    string `json:"delay"`
+	Capacity int    `json:"capacity"`
+
+	delay time.Duration
+}
+
+// sinkRequest is one recorded request.
+type sinkRequest struct {
+	Seq        int             `json:"seq"`
+	ReceivedAt time.Time       `json:"receivedAt"` // mock time
+	Method     string          `json:"method"`
+	Headers    http.Header     `json:"headers"`
+	Body       json.RawMessage `json:"body,omitempty"` // when JSON
+	BodyRaw    string          `json:"bodyRaw"`
+	DeliveryID string          `json:"deliveryId,omitempty"`
+	Attempt    int             `json:"attempt,omitempty"`
+	// Signature is "valid", "invalid", "missing" or "unchecked" (no secret
+	// configured); SignatureError says what is wrong with an invalid one.
+	Signature      string `json:"signature"`
+	SignatureError string `json:"signatureError,omitempty"`
+	Status         int    `json:"status"` // what the sink answered
+}
+
+func newSinkSet(c clock.Clock, maxBody int64) *sinkSet {
+	return &sinkSet{clock: c, maxBody: maxBody, sinks: map[string]*sink{}}
+}
+
+func (ss *sinkSet) clearRequests() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, sk := range ss.sinks {
+		sk.requests, sk.received, sk.evicted = nil, 0, 0
+	}
+}
+
+func sinkNameOf(r *http.Request) (string, error) {
+	name := mux.Vars(r)["name"]
+	if !sinkName.MatchString(name) {
+		return "", Errorf(CodeBadRequest, "sink name must be 1 to 64 letters, digits, '.', '_' or '-', got %q", name).With("parameter", "name")
+	}
+	return name, nil
+}
+
+func (c *sinkConfig) validate() error {
+	for i, st := range c.Statuses {
+		if st < 100 || st > 599 {
+			return Errorf(CodeBadRequest, "statuses[%d] must be an HTTP status from 100 to 599, got %d", i, st).With("field", "statuses")
+		}
+	}
+	if c.Delay != "" {
+		d, err := time.ParseDuration(c.Delay)
+		if err != nil || d < 0 || d > MaxSinkDelay {
+			return Errorf(CodeBadRequest, "delay must be a Go duration from 0s to %s, got %q", MaxSinkDelay, c.Delay).With("field", "delay")
+		}
+		c.delay = d
+	}
+	if c.Capacity == 0 {
+		c.Capacity = DefaultSinkCapacity
+	}
+	if c.Capacity < 1 || c.Capacity > MaxSinkCapacity {
+		return Errorf(CodeBadRequest, "capacity must be from 1 to %d, got %d", MaxSinkCapacity, c.Capacity).With("field", "capacity")
+	}
+	if c.Statuses == nil {
+		c.Statuses = []int{}
+	}
+	return nil
+}
+
+// sinkJSON is a sink as GET and PUT show it; the secret is not echoed.
+type sinkJSON struct {
+	Name      string `json:"name"`
+	HasSecret bool   `json:"hasSecret"`
+	Statuses  []int  `json:"statuses"`
+	Delay     string `json:"delay"`
+	Capacity  int    `json:"capacity"`
+	Received  int    `json:"received"`
+	Kept      int    `json:"kept"`
+	Evicted   int    `json:"evicted"`
+}
+
+func (sk *sink) json(name string) sinkJSON {
+	return sinkJSON{
+		Name: name, HasSecret: sk.cfg.Secret != "", Statuses: sk.cfg.Statuses, Delay: sk.cfg.delay.String(),
+		Capacity: sk.cfg.Capacity, Received: sk.received, Kept: len(sk.requests), Evicted: sk.evicted,
+	}
+}
+
+func defaultSink() *sink {
+	return &sink{cfg: sinkConfig{Statuses: []int{}, Capacity: DefaultSinkCapacity}}
+}
+
+// sinkConfigure replaces a sink's settings and clears what it recorded, so
+// a status sequence always starts from its first entry.
+func (s *Server) sinkConfigure(w http.ResponseWriter, r *http.Request) error {
+	name, err := sinkNameOf(r)
+	if err != nil {
+		return err
+	}
+	var cfg sinkConfig
+	if err := s.decodeBody(w, r, &cfg); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	ss := s.sinks
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if _, ok := ss.sinks[name]; !ok && len(ss.sinks) >= MaxSinks {
+		return Errorf(CodeConflict, "there are already %d sinks; delete one first", MaxSinks)
+	}
+	sk := &sink{cfg: cfg}
+	ss.sinks[name] = sk
+	writeJSON(w, http.StatusOK, sk.json(name))
+	return nil
+}
+
+func (s *Server) sinkShow(w http.ResponseWriter, r *http.Request) error {
+	name, err := sinkNameOf(r)
+	if err != nil {
+		return err
+	}
+	ss := s.sinks
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	sk, ok := ss.sinks[name]
+	if !ok {
+		return Errorf(CodeNotFound, "no sink %q: it is created by PUT or by the first request it receives", name).With("name", name)
+	}
+	writeJSON(w, http.StatusOK, sk.json(name))
+	return nil
+}
+
+func (s *Server) sinkList(w http.ResponseWriter, r *http.Request) error {
+	ss := s.sinks
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	out := make([]sinkJSON, 0, len(ss.sinks))
+	for name, sk := range ss.sinks {
+		out = append(out, sk.json(name))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	writeJSON(w, http.StatusOK, map[string]any{"sinks": out})
+	return nil
+}
+
+func (s *Server) sinkDelete(w http.ResponseWriter, r *http.Request) error {
+	name, err := sinkNameOf(r)
+	if err != nil {
+		return err
+	}
+	ss := s.sinks
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if _, ok := ss.sinks[name]; !ok {
+		return Errorf(CodeNotFound, "no sink %q", name).With("name", name)
+	}
+	delete(ss.sinks, name)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// sinkRequests answers what a sink recorded, oldest first, paged.
+func (s *Server) sinkRequests(w http.ResponseWriter, r *http.Request) error {
+	name, err := sinkNameOf(r)
+	if err != nil {
+		return err
+	}
+	page, size, err := paging(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	ss := s.sinks
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	sk, ok := ss.sinks[name]
+	if !ok {
+		return Errorf(CodeNotFound, "no sink %q: it is created by PUT or by the first request it receives", name).With("name", name)
+	}
+	items := store.Page(sk.requests, page, size)
+	if items == nil {
+		items = []sinkRequest{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"requests": items, "total": len(sk.requests), "page": page, "pageSize": size,
+		"received": sk.received, "evicted": sk.evicted,
+	})
+	return nil
+}
+
+// sinkReceive is the receiving end: it records the request, verifies its
+// signature, and answers the configured status after the configured delay.
+func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
+	name, err := sinkNameOf(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.sinks.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return Errorf(CodePayloadTooLarge, "request body is larger than the limit of %d bytes", tooBig.Limit)
+		}
+		return Errorf(CodeBadRequest, "could not read the request body: %v", err)
+	}
+	ss := s.sinks
+	ss.mu.Lock()
+	sk, ok := ss.sinks[name]
+	if !ok {
+		if len(ss.sinks) >= MaxSinks {
+			ss.mu.Unlock()
+			return Errorf(CodeConflict, "there are already %d sinks; delete one first", MaxSinks)
+		}
+		sk = defaultSink()
+		ss.sinks[name] = sk
+	}
+	sk.received++
+	status := http.StatusOK
+	if n := len(sk.cfg.Statuses); n > 0 {
+		status = sk.cfg.Statuses[min(sk.received, n)-1]
+	}
+	rec := sinkRequest{
+		Seq: sk.received, ReceivedAt: ss.clock.Now().UTC(), Method: r.Method, Headers: r.Header.Clone(),
+		BodyRaw: string(body), DeliveryID: r.Header.Get(sender.DeliveryHeader), Status: status,
+	}
+	rec.Attempt, _ = strconv.Atoi(r.Header.Get(sender.AttemptHeader))
+	if json.Valid(body) {
+		rec.Body = body
+	}
+	rec.Signature, rec.SignatureError = verify(sk.cfg.Secret, r.Header, body)
+	if len(sk.requests) >= sk.cfg.Capacity {
+		drop := len(sk.requests) - sk.cfg.Capacity + 1
+		sk.requests = append(sk.requests[:0], sk.requests[drop:]...)
+		sk.evicted += drop
+	}
+	sk.requests = append(sk.requests, rec)
+	delay := sk.cfg.delay
+	ss.mu.Unlock()
+
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return nil // the sender gave up; nobody reads the answer
+		}
+	}
+	writeJSON(w, status, map[string]any{"received": true, "seq": rec.Seq, "signature": rec.Signature})
+	return nil
+}
+
+// verify checks the vendor's signature the way a careful receiver does:
+// lowercase hex HMAC-SHA256 of the exact bytes, compared in constant time.
+func verify(secret string, h http.Header, body []byte) (result, why string) {
+	vals, present := h[http.CanonicalHeaderKey(sender.SignatureHeader)]
+	switch {
+	case secret == "" && !present:
+		return "unchecked", ""
+	case secret == "":
+		return "unchecked", "no secret configured for this sink"
+	case !present:
+		return "missing", "no " + sender.SignatureHeader + " header"
+	}
+	got := vals[0]
+	want := sender.Sign(secret, body)
+	switch {
+	case got == "":
+		return "invalid", "empty signature header"
+	case len(got) != len(want):
+		return "invalid", "signature has " + strconv.Itoa(len(got)) + " characters, want " + strconv.Itoa(len(want))
+	}
+	if _, err := hex.DecodeString(got); err != nil {
+		return "invalid", "signature is not hex"
+	}
+	if hmac.Equal([]byte(got), []byte(want)) {
+		return "valid", ""
+	}
+	if hmac.Equal([]byte(got), []byte(toUpperHex(want))) {
+		return "invalid", "signature is uppercase hex; the vendor sends lowercase"
+	}
+	return "invalid", "signature does not match the body and secret"
+}
+
+func toUpperHex(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'f' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
