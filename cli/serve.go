@@ -101,6 +101,9 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 	}
 	if c.Templates != "" {
 		t, err := fixtures.LoadTemplates(c.Templates)
+		if err == nil {
+			err = fixtures.ValidateTemplates(t) // fail at start, not on the first payload
+		}
 		if err != nil {
 			return mock.Config{}, usageError{err}
 		}
