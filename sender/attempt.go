@@ -42,22 +42,32 @@ const (
 // worker runs attempts until shutdown.
 func (s *Sender) worker() {
 	defer s.wg.Done()
-	var buf [excerptMax]byte
+	var sc scratch
 	for {
 		select {
 		case <-s.stop:
 			return
 		case d := <-s.work:
-			s.run(d, buf[:])
+			if s.handoff != nil {
+				s.handoff(d)
+				continue
+			}
+			s.run(d, &sc)
 		}
 	}
 }
 
+// scratch is a worker's reusable state.
+type scratch struct {
+	buf    [excerptMax]byte
+	signer signer
+}
+
 // run makes d's due attempt, or parks it when its endpoint is at its
 // concurrency bound; the worker that frees a slot runs the parked ones.
-func (s *Sender) run(d *delivery, buf []byte) {
+func (s *Sender) run(d *delivery, sc *scratch) {
 	if s.perHost == 0 {
-		s.attempt(d, buf)
+		s.attempt(d, sc)
 		return
 	}
 	m := d.meta.Value()
@@ -67,7 +77,7 @@ func (s *Sender) run(d *delivery, buf []byte) {
 		return // parked
 	}
 	for d != nil {
-		s.attempt(d, buf)
+		s.attempt(d, sc)
 		d = s.hosts.release(host)
 	}
 }
@@ -133,13 +143,13 @@ func (h *hostLimiter) release(host string) *delivery {
 
 // attempt reads the target, then either cancels d (webhook disabled or
 // without URL) or makes one HTTP attempt and records its outcome.
-func (s *Sender) attempt(d *delivery, buf []byte) {
+func (s *Sender) attempt(d *delivery, sc *scratch) {
 	m := d.meta.Value()
 	t, found := s.cfg.Targets.Target(m.PartnerID, m.Kind)
 	w := d.wire // only the worker holding d writes it
 	if w == nil {
-		sig, ok, sent := ApplyFault(m.Fault, m.Secret, []byte(d.body))
-		w = &wire{sig: sig, hasSig: ok, sent: string(sent)}
+		sig, ok, sent := sc.signer.apply(m.Fault, m.Secret, d.body)
+		w = &wire{sig: sig, hasSig: ok, sent: sent}
 	}
 
 	s.mu.Lock()
@@ -166,7 +176,7 @@ func (s *Sender) attempt(d *delivery, buf []byte) {
 
 	pol := s.policyOf(&m)
 	ctx, cancel := clock.WithDeadline(s.ctx, s.clock, start.Add(pol.Timeout))
-	code, excerpt, err := s.post(ctx, t.URL, d, w, n, buf)
+	code, excerpt, err := s.post(ctx, t.URL, d, w, n, sc.buf[:])
 	end := s.clock.Now()
 	timedOut := errors.Is(context.Cause(ctx), context.DeadlineExceeded)
 	cancel()
@@ -275,19 +285,8 @@ func (s *Sender) recordLocked(d *delivery, w *wire, e logEntry, excerpt string) 
 	}
 }
 
-// forgetLocked removes a finished delivery from the index. Go maps never
-// shrink, so after a burst (a million pending deliveries drained) the index
-// is rebuilt once it holds an eighth of its peak.
-func (s *Sender) forgetLocked(d *delivery) {
-	delete(s.byID, idKey(d.id))
-	if s.byIDPeak > s.shrinkAbove && len(s.byID) < s.byIDPeak/8 {
-		m := make(map[uint64]*delivery, len(s.byID))
-		for k, v := range s.byID {
-			m[k] = v
-		}
-		s.byID, s.byIDPeak = m, len(m)
-	}
-}
+// forgetLocked removes a finished delivery from the index.
+func (s *Sender) forgetLocked(d *delivery) { s.byID.del(idKey(d.id)) }
 
 // post sends one attempt and reads the response, all within ctx.
 func (s *Sender) post(ctx context.Context, target string, d *delivery, w *wire, n int, buf []byte) (int, string, error) {

@@ -120,7 +120,7 @@ func (s *Sender) Deliveries(q DeliveryQuery) ([]DeliveryInfo, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var match []*delivery
-	for _, d := range s.byID {
+	for d := range s.byID.all {
 		m := d.meta.Value()
 		if (q.PartnerID != "" && m.PartnerID != q.PartnerID) || (q.Type != "" && m.Kind != q.Type) ||
 			(q.State != "" && d.stateWord() != q.State) {
@@ -243,11 +243,11 @@ func (s *Sender) Redeliver(id string) (string, error) {
 func (s *Sender) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, d := range s.byID {
+	for d := range s.byID.all {
 		d.state = stDropped
 	}
 	s.heap = nil
-	s.byID, s.byIDPeak = make(map[uint64]*delivery), 0
+	s.byID = index{}
 	s.logs = newAttemptLog(s.cfg.LogCap)
 	s.retained = newRing(s.cfg.DeliveryCap)
 	s.st = counters{ready: 0, inFlight: s.st.inFlight}

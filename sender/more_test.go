@@ -119,7 +119,7 @@ func TestMemoryBounded(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	h.s.mu.Lock()
-	indexed := len(h.s.byID)
+	indexed := h.s.byID.n
 	h.s.mu.Unlock()
 	if indexed != 50 {
 		t.Errorf("index holds %d deliveries, want the 50 retained", indexed)
@@ -127,7 +127,7 @@ func TestMemoryBounded(t *testing.T) {
 }
 
 // TestIndexShrinks: after a burst of pending deliveries drains, the index
-// is rebuilt small (Go maps never shrink by themselves), and so is the heap.
+// shrinks back, and so does the heap.
 func TestIndexShrinks(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		c.Transport = okTransport{}
@@ -135,9 +135,6 @@ func TestIndexShrinks(t *testing.T) {
 	})
 	h.tg.set("p1", KindIdentification, Target{URL: "http://receiver.invalid/hook", Enabled: true})
 	const burst = 8000
-	h.s.mu.Lock()
-	h.s.shrinkAbove = 1024
-	h.s.mu.Unlock()
 	body := []byte("{}")
 	for range burst {
 		if _, err := h.s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: body, At: t0.Add(time.Hour)}); err != nil {
@@ -149,10 +146,10 @@ func TestIndexShrinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.s.mu.Lock()
-	peak, n, heapCap := h.s.byIDPeak, len(h.s.byID), cap(h.s.heap)
+	n, slots, heapCap := h.s.byID.n, len(h.s.byID.slots), cap(h.s.heap)
 	h.s.mu.Unlock()
-	if n != 10 || peak > burst/8 || heapCap > 4096*4 {
-		t.Errorf("after the burst: %d indexed, peak %d, heap cap %d", n, peak, heapCap)
+	if n != 10 || slots > indexMinSlots || heapCap > 4096*4 {
+		t.Errorf("after the burst: %d indexed in %d slots, heap cap %d", n, slots, heapCap)
 	}
 }
 

@@ -109,6 +109,9 @@ type Sender struct {
 	startOnce sync.Once
 
 	hosts hostLimiter
+	// handoff, when set before Start, replaces the whole attempt in the
+	// workers: the scheduler benchmark measures hand-offs alone with it.
+	handoff func(*delivery)
 
 	mu       sync.Mutex
 	started  bool
@@ -116,18 +119,14 @@ type Sender struct {
 	stopping bool // workers start no new attempt
 	heap     dueHeap
 	armed    int64 // head the scheduler sleeps until; math.MinInt64 while awake
-	byID     map[uint64]*delivery
-	byIDPeak int
-	// shrinkAbove is the index size past which a drained index is rebuilt
-	// (a field, not a constant, so a test can exercise it cheaply).
-	shrinkAbove int
-	seq         uint32
-	ids         *bufio.Reader
-	logs        attemptLog
-	retained    ring // finished deliveries still inspectable, oldest first
-	changed     chan struct{}
-	policies    map[policyKey]*Policy
-	st          counters
+	byID     index
+	seq      uint32
+	ids      *bufio.Reader
+	logs     attemptLog
+	retained ring // finished deliveries still inspectable, oldest first
+	changed  chan struct{}
+	policies map[policyKey]*Policy
+	st       counters
 }
 
 type counters struct {
@@ -259,21 +258,19 @@ func New(cfg Config) (*Sender, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Sender{
-		cfg:         cfg,
-		clock:       cfg.Clock,
-		policy:      cfg.Policy,
-		ua:          cfg.UserAgent,
-		log:         cfg.Logger,
-		work:        make(chan *delivery, cfg.Workers),
-		wake:        make(chan struct{}, 1),
-		stop:        make(chan struct{}),
-		armed:       math.MinInt64,
-		byID:        make(map[uint64]*delivery),
-		shrinkAbove: 1 << 16,
-		ids:         bufio.NewReaderSize(cfg.IDs, 4096),
-		logs:        newAttemptLog(cfg.LogCap),
-		retained:    newRing(cfg.DeliveryCap),
-		policies:    make(map[policyKey]*Policy),
+		cfg:      cfg,
+		clock:    cfg.Clock,
+		policy:   cfg.Policy,
+		ua:       cfg.UserAgent,
+		log:      cfg.Logger,
+		work:     make(chan *delivery, cfg.Workers),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		armed:    math.MinInt64,
+		ids:      bufio.NewReaderSize(cfg.IDs, 4096),
+		logs:     newAttemptLog(cfg.LogCap),
+		retained: newRing(cfg.DeliveryCap),
+		policies: make(map[policyKey]*Policy),
 	}
 	s.manual, _ = cfg.Clock.(*clock.Manual)
 	if cfg.PerEndpoint < cfg.Workers {
@@ -396,7 +393,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	if pol != nil {
 		m.Policy = s.canonicalPolicy(*pol)
 	}
-	id, key, err := s.newDeliveryID()
+	id, err := s.newDeliveryID()
 	if err != nil {
 		return "", err
 	}
@@ -406,8 +403,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	}
 	s.seq++
 	rec := &delivery{id: id, meta: unique.Make(m), body: body, seq: s.seq}
-	s.byID[key] = rec
-	s.byIDPeak = max(s.byIDPeak, len(s.byID))
+	s.byID.put(rec)
 	s.st.sent++
 	s.scheduleLocked(rec, due.UnixNano())
 	s.notifyLocked()
@@ -443,18 +439,14 @@ func (s *Sender) policyOf(m *meta) *Policy {
 	return &s.policy
 }
 
-// newDeliveryID draws a UUID v4 whose first 8 bytes are unused as a map
-// key: the index keys on them (8-byte keys halve the map's size), and
-// drawing again on the rare clash keeps ids unique by construction.
-func (s *Sender) newDeliveryID() ([16]byte, uint64, error) {
+// newDeliveryID draws a UUID v4 whose first 8 bytes are not yet an index
+// key: the index keys on them, and drawing again on the (astronomically
+// rare) clash keeps ids unique by construction.
+func (s *Sender) newDeliveryID() ([16]byte, error) {
 	for {
 		id, err := s.newIDLocked()
-		if err != nil {
-			return id, 0, err
-		}
-		key := idKey(id)
-		if _, clash := s.byID[key]; !clash {
-			return id, key, nil
+		if err != nil || s.byID.get(idKey(id)) == nil {
+			return id, err
 		}
 	}
 }
@@ -477,8 +469,8 @@ func (s *Sender) lookupLocked(id string) (*delivery, bool) {
 	if err != nil {
 		return nil, false
 	}
-	d, ok := s.byID[idKey(u)]
-	if !ok || d.id != u {
+	d := s.byID.get(idKey(u))
+	if d == nil || d.id != u {
 		return nil, false
 	}
 	return d, true
@@ -680,7 +672,7 @@ func (s *Sender) Shutdown(ctx context.Context) (pending int, err error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, d := range s.byID {
+	for d := range s.byID.all {
 		if !d.final() {
 			pending++
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -27,6 +28,52 @@ func mac(secret string, body []byte) []byte {
 	h := hmac.New(sha256.New, []byte(secret))
 	h.Write(body)
 	return h.Sum(nil)
+}
+
+// signer signs string bodies for one worker. It keeps the keyed HMAC of the
+// last secret (synthetic traffic signs thousands of bodies with one secret)
+// and feeds the body through a small reused buffer, so that signing a
+// delivery allocates nothing and never copies the whole payload.
+type signer struct {
+	secret string
+	h      hash.Hash
+	buf    [512]byte
+	sum    [sha256.Size]byte
+}
+
+func (g *signer) sign(secret, body string) string {
+	if g.h == nil || secret != g.secret {
+		g.h, g.secret = hmac.New(sha256.New, []byte(secret)), secret
+	} else {
+		g.h.Reset()
+	}
+	for len(body) > 0 {
+		n := copy(g.buf[:], body)
+		g.h.Write(g.buf[:n])
+		body = body[n:]
+	}
+	return hex.EncodeToString(g.h.Sum(g.sum[:0]))
+}
+
+// apply is ApplyFault for a string body, through g. It returns body itself
+// (no copy) as sent unless the fault changes the bytes; TestApplyFaultString
+// holds it to ApplyFault's results.
+func (g *signer) apply(f Fault, secret, body string) (sig string, ok bool, sent string) {
+	switch f {
+	case FaultNone:
+		if secret == "" {
+			return "", false, body
+		}
+		return g.sign(secret, body), true, body
+	case FaultMissing:
+		return "", false, body
+	case FaultEmpty:
+		return "", true, body
+	case FaultOtherBytes:
+		return g.sign(secret, body), true, string(tamper([]byte(body)))
+	}
+	sig, ok, _ = ApplyFault(f, secret, []byte(body)) // the remaining faults keep the body
+	return sig, ok, body
 }
 
 // Faults lists the signature faults, FaultNone excluded, in a stable order.

@@ -196,6 +196,23 @@ func TestApplyFault(t *testing.T) {
 	}
 }
 
+// TestApplyFaultString holds the workers' allocation-free signer to
+// ApplyFault, with the secret changing between calls so its cache is hit
+// and missed.
+func TestApplyFaultString(t *testing.T) {
+	var g signer
+	body := `{"a":"` + strings.Repeat("x", 1500) + `"}`
+	for _, secret := range []string{"s1", "s1", "", "s2", "s1"} {
+		for _, f := range append(Faults(), FaultNone) {
+			wantSig, wantOK, wantSent := ApplyFault(f, secret, []byte(body))
+			sig, ok, sent := g.apply(f, secret, body)
+			if sig != wantSig || ok != wantOK || sent != string(wantSent) {
+				t.Errorf("%q/%s: got %q %v, want %q %v", secret, f, sig, ok, wantSig, wantOK)
+			}
+		}
+	}
+}
+
 func TestReserializeMatchesPython(t *testing.T) {
 	for in, want := range map[string]string{
 		// Output of Python 3: json.dumps(json.loads(in)).

@@ -1,0 +1,374 @@
+package sender
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/bullseye-mock/bullseye-mock/clock"
+)
+
+// The benchmarks record the figures of docs/benchmarks-sender.md. They are
+// not part of the normal test run (go test runs no benchmark without
+// -bench); each is sized to finish in seconds. Reproduce with:
+//
+//	go test ./sender/ -run '^$' -bench . -benchtime 1x
+
+// benchBody is a realistic visitor.identified payload (about 1.5 KiB).
+func benchBodies(n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = fmt.Appendf(nil, `{"event_type":"visitor.identified","timestamp":"2025-01-15T10:30:00Z",`+
+			`"organization_id":"7f0c7a52-8c41-4a4e-9a8e-3f5c2b8d9e%02d","session_id":"3b1f6d2e-0c9a-4f7b-8e5d-1a2b3c4d5e%02d",`+
+			`"workspace":"Acme Inc","visitor":{"id":"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c%02d","email":"john.doe%d@acme.com",`+
+			`"personal_email":"john.doe@example.com","first_name":"John","last_name":"Doe","job_title":"CTO",`+
+			`"phone":"+1234567890","location":"San Francisco, CA","photo_url":"https://example.com/photo.jpg",`+
+			`"linkedin_url":"https://linkedin.com/in/johndoe","facebook_url":null,"twitter_url":null,`+
+			`"address":"123 Main St","city":"San Francisco","state":"CA","postal_code":"94102","gender":null,`+
+			`"age_range":null,"income_range":null,"net_worth":null,"homeowner":null,"married":null,"children":null,`+
+			`"icp":"Enterprise Lead","icp_statuses":{},"persona_match":true,"created_at":"2025-01-10T08:00:00Z",`+
+			`"last_seen_at":"2025-01-15T10:30:00Z"},"company":{"id":"c0ffee00-1234-4abc-8def-000000000001",`+
+			`"name":"Acme Inc","domain":"acme.com","industry":"Technology","size":150,"employee_size_range":"101-500",`+
+			`"revenue_range":"$10M-$50M","linkedin_url":"https://linkedin.com/company/acme","website_url":"https://acme.com",`+
+			`"description":"Enterprise software company","logo_url":"https://example.com/logo.png",`+
+			`"address":"456 Business Ave","city":"Austin","region":"Texas","postal_code":"78701"},`+
+			`"session":{"created_at":"2025-01-15T10:25:00Z","landing_page":"https://acme.com/pricing",`+
+			`"entry_page":"https://acme.com","exit_page":"https://acme.com/contact","referrer":"https://google.com",`+
+			`"device_type":"desktop","first_visit":false,"utm_source":"google","utm_campaign":"brand","utm_medium":"cpc",`+
+			`"country":"US","region":"California","city":"San Francisco","tracking_params":{}},`+
+			`"page_views":[{"url":"https://acme.com/pricing","visited_at":"2025-01-15T10:25:00Z"}]}`, i%100, i%100, i%100, i)
+	}
+	return out
+}
+
+// newBenchReceiver is the loopback endpoint every contender posts to.
+func newBenchReceiver(b *testing.B) (*httptest.Server, *atomic.Int64) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	b.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// bare posts the bodies with plain net/http at the given concurrency, the
+// way a minimal hand-written sender would (signature precomputed).
+func bare(url string, bodies [][]byte, sig string, conc int) time.Duration {
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxIdleConns: conc, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) {
+					return
+				}
+				req, _ := http.NewRequest(http.MethodPost, url, bytesReader(bodies[i]))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(SignatureHeader, sig)
+				resp, err := client.Do(req)
+				if err != nil {
+					panic(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+func bytesReader(b []byte) io.Reader { return &byteReader{b: b} }
+
+// byteReader avoids importing bytes for one reader; it is what
+// bytes.NewReader does for a request body.
+type byteReader struct {
+	b []byte
+	i int
+}
+
+func (r *byteReader) Read(p []byte) (int, error) {
+	if r.i >= len(r.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[r.i:])
+	r.i += n
+	return n, nil
+}
+
+// viaSender sends the bodies through a real-clock Sender (signed, logged)
+// and waits until all are delivered.
+func viaSender(b *testing.B, url string, bodies [][]byte, conc int) time.Duration {
+	tg := &fakeTargets{}
+	tg.set("p1", KindIdentification, Target{URL: url, Secret: testSecret, Enabled: true})
+	s, err := New(Config{Targets: tg, Workers: conc, PerEndpoint: conc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Start()
+	defer s.Shutdown(context.Background())
+	start := time.Now()
+	for _, body := range bodies {
+		if _, err := s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, EventType: "visitor.identified",
+			OrganizationID: "org-1", Body: body}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Settled(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	if st := s.Stats(); st.Delivered != uint64(len(bodies)) {
+		b.Fatalf("delivered %d of %d", st.Delivered, len(bodies))
+	}
+	return elapsed
+}
+
+// countPacer lets vegeta fire n hits as fast as its workers allow.
+type countPacer uint64
+
+func (n countPacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
+	return 0, hits >= uint64(n)
+}
+func (countPacer) Rate(time.Duration) float64 { return 0 }
+
+// viaVegeta fires the same bodies with vegeta at the same concurrency.
+func viaVegeta(b *testing.B, url string, bodies [][]byte, sig string, conc int) time.Duration {
+	targets := make([]vegeta.Target, len(bodies))
+	for i, body := range bodies {
+		targets[i] = vegeta.Target{Method: http.MethodPost, URL: url, Body: body,
+			Header: http.Header{"Content-Type": {"application/json"}, SignatureHeader: {sig}}}
+	}
+	atk := vegeta.NewAttacker(vegeta.Workers(uint64(conc)), vegeta.MaxWorkers(uint64(conc)),
+		vegeta.Connections(conc), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow))
+	start := time.Now()
+	ok := 0
+	for res := range atk.Attack(vegeta.NewStaticTargeter(targets...), countPacer(len(bodies)), 0, "bench") {
+		if res.Code == http.StatusOK {
+			ok++
+		}
+	}
+	elapsed := time.Since(start)
+	if ok != len(bodies) {
+		b.Fatalf("vegeta: %d of %d ok", ok, len(bodies))
+	}
+	return elapsed
+}
+
+// BenchmarkThroughput compares, in one run and at one concurrency, the
+// sender's delivery rate (signed, logged, scheduled) with bare net/http
+// POSTs of the same bodies and with vegeta. Each iteration runs the three
+// in turn (rotating which goes first) over the same receiver; the reported
+// rates are medians over iterations. Use -benchtime 5x or more.
+func BenchmarkThroughput(b *testing.B) {
+	for _, conc := range []int{16, 64} {
+		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
+			const n = 20_000
+			bodies := benchBodies(n)
+			srv, _ := newBenchReceiver(b)
+			sig := Sign(testSecret, bodies[0])
+			// Warm up connections and code paths once.
+			bare(srv.URL, bodies[:1000], sig, conc)
+			viaSender(b, srv.URL, bodies[:1000], conc)
+			var tBare, tSender, tVegeta []float64
+			for i := 0; b.Loop(); i++ {
+				runs := []func(){
+					func() { tBare = append(tBare, float64(n)/bare(srv.URL, bodies, sig, conc).Seconds()) },
+					func() { tSender = append(tSender, float64(n)/viaSender(b, srv.URL, bodies, conc).Seconds()) },
+					func() { tVegeta = append(tVegeta, float64(n)/viaVegeta(b, srv.URL, bodies, sig, conc).Seconds()) },
+				}
+				for k := range runs {
+					runs[(i+k)%len(runs)]()
+				}
+			}
+			rb, rs, rv := median(tBare), median(tSender), median(tVegeta)
+			b.ReportMetric(rb, "bare/s")
+			b.ReportMetric(rs, "sender/s")
+			b.ReportMetric(rv, "vegeta/s")
+			b.ReportMetric(rs/rb, "sender/bare")
+			b.ReportMetric(rs/rv, "sender/vegeta")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func heapAfterGC() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func benchSender(b *testing.B, clk clock.Clock, mod func(*Config)) (*Sender, *fakeTargets) {
+	tg := &fakeTargets{}
+	tg.set("p1", KindIdentification, Target{URL: "http://receiver.invalid/hook", Secret: testSecret, Enabled: true})
+	cfg := Config{Clock: clk, Targets: tg, IDs: rand.NewChaCha8([32]byte{7}), Transport: okTransport{}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, tg
+}
+
+const million = 1_000_000
+
+// BenchmarkSchedulerPending measures what the sender holds per pending
+// delivery: record, index entry, heap entry and interned metadata, with the
+// 64-byte payload copy subtracted. No HTTP: every delivery is due far in
+// the future.
+func BenchmarkSchedulerPending(b *testing.B) {
+	body := make([]byte, 64) // exactly one 64-byte size class per copy
+	for i := range body {
+		body[i] = 'x'
+	}
+	for b.Loop() {
+		before := heapAfterGC()
+		s, _ := benchSender(b, clock.NewManual(t0), nil)
+		far := t0.Add(24 * time.Hour)
+		start := time.Now()
+		for range million {
+			if _, err := s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, EventType: "visitor.identified",
+				OrganizationID: "org-1", Body: body, At: far}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sendRate := million / time.Since(start).Seconds()
+		after := heapAfterGC()
+		if st := s.Stats(); st.Scheduled != million {
+			b.Fatalf("scheduled %d", st.Scheduled)
+		}
+		per := (float64(after) - float64(before) - million*float64(len(body))) / million
+		b.ReportMetric(per, "B/pending")
+		b.ReportMetric(sendRate, "sends/s")
+		b.ReportMetric(0, "ns/op")
+		runtime.KeepAlive(s)
+	}
+}
+
+// BenchmarkSchedulerHandoff measures due attempts handed to workers per
+// second with a million due at the same instant and workers that do
+// nothing: the scheduler's heap pops, its lock and the channel to the
+// workers, nothing else.
+func BenchmarkSchedulerHandoff(b *testing.B) {
+	for _, workers := range []int{4, DefaultWorkers} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			body := []byte(`{}`)
+			for b.Loop() {
+				clk := clock.NewManual(t0)
+				s, _ := benchSender(b, clk, func(c *Config) { c.Workers = workers })
+				var handed atomic.Int64
+				done := make(chan struct{})
+				s.handoff = func(*delivery) {
+					if handed.Add(1) == million {
+						close(done)
+					}
+				}
+				at := t0.Add(time.Hour)
+				for range million {
+					s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: body, At: at})
+				}
+				s.Start()
+				runtime.GC()
+				start := time.Now()
+				clk.Set(at)
+				<-done
+				elapsed := time.Since(start)
+				b.ReportMetric(million/elapsed.Seconds(), "handoffs/s")
+				b.ReportMetric(0, "ns/op")
+				s.Shutdown(context.Background())
+			}
+		})
+	}
+}
+
+// BenchmarkPipeline runs whole attempts (target lookup, signing, request
+// building, logging, retention) against an in-process transport that
+// answers 200 at once, so the figure is the sender's own ceiling.
+func BenchmarkPipeline(b *testing.B) {
+	bodies := benchBodies(100)
+	const n = 200_000
+	for b.Loop() {
+		clk := clock.NewManual(t0)
+		s, _ := benchSender(b, clk, func(c *Config) { c.Workers = 16 })
+		s.Start()
+		start := time.Now()
+		for i := range n {
+			s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: bodies[i%len(bodies)]})
+		}
+		if err := s.Settled(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(n/time.Since(start).Seconds(), "attempts/s")
+		b.ReportMetric(0, "ns/op")
+		s.Shutdown(context.Background())
+	}
+}
+
+// BenchmarkMemoryAfterDelivered sends a million deliveries through whole
+// attempts (in-process transport) and reports the heap held afterwards: it
+// is bounded by the log cap and the delivery cap, not by the count. The
+// heap is also sampled after the first 200,000 to show it is flat.
+func BenchmarkMemoryAfterDelivered(b *testing.B) {
+	bodies := benchBodies(100)
+	for b.Loop() {
+		before := heapAfterGC()
+		clk := clock.NewManual(t0)
+		s, _ := benchSender(b, clk, nil)
+		s.Start()
+		var at200k uint64
+		for sent := 0; sent < million; {
+			for range 10_000 {
+				s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: bodies[sent%len(bodies)]})
+				sent++
+			}
+			if err := s.Settled(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			if sent == 200_000 {
+				at200k = heapAfterGC() - before
+			}
+		}
+		held := heapAfterGC() - before
+		st := s.Stats()
+		if st.Delivered != million || st.LogEntries != DefaultLogCap {
+			b.Fatalf("stats %+v", st)
+		}
+		b.ReportMetric(float64(held)/(1<<20), "MiB-held-1M")
+		b.ReportMetric(float64(at200k)/(1<<20), "MiB-held-200k")
+		b.ReportMetric(float64(held)/float64(st.LogEntries), "B/log-entry")
+		b.ReportMetric(0, "ns/op")
+		runtime.KeepAlive(s)
+		s.Shutdown(context.Background())
+	}
+}
