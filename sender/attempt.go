@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unique"
 
 	"github.com/google/uuid"
 
@@ -199,7 +198,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 		return
 	}
 	e := logEntry{
-		delivery: d.id, meta: d.meta, partner: unique.Make(m.PartnerID), kind: kindCode(m.Kind),
+		delivery: d.id, meta: d.meta, partner: m.Partner, kind: kindCode(m.Kind),
 		url: t.URL, at: start.UnixNano(), elapsed: end.Sub(start), code: int32(code), attempt: d.attempts,
 	}
 	if timedOut {
@@ -256,7 +255,7 @@ func (s *Sender) cancelLocked(d *delivery, m *meta, url string, now time.Time, r
 	d.state = stCanceled
 	s.st.canc++
 	e := logEntry{
-		delivery: d.id, meta: d.meta, partner: unique.Make(m.PartnerID), kind: kindCode(m.Kind),
+		delivery: d.id, meta: d.meta, partner: m.Partner, kind: kindCode(m.Kind),
 		url: url, at: now.UnixNano(), attempt: d.attempts + 1, status: logCanceled, err: reason,
 	}
 	s.recordLocked(d, d.wire, e, "")

@@ -146,6 +146,9 @@ type meta struct {
 	Fault          Fault
 	DuplicateOf    string
 	Policy         *Policy // nil: the sender's policy; else canonical per value
+	// Partner is PartnerID interned on its own, which the log keeps per
+	// entry so that filtering by tenant is a pointer compare.
+	Partner unique.Handle[string]
 }
 
 // delivery is the per-delivery record, kept to 64 bytes: it is most of the
@@ -382,6 +385,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	m := meta{
 		PartnerID: d.PartnerID, Kind: d.Kind, EventType: d.EventType,
 		OrganizationID: d.OrganizationID, Secret: t.Secret, Fault: d.Fault, DuplicateOf: d.DuplicateOf,
+		Partner: unique.Make(d.PartnerID),
 	}
 	body := string(d.Body)
 

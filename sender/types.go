@@ -46,6 +46,14 @@ type Delivery struct {
 
 // Attempt is one entry of the attempt log. The first seven fields are the
 // vendor's documented log fields; the rest are the mock's own.
+//
+// Times are mock time: AttemptedAt is when the attempt started, and
+// ResponseTimeMs is the mock time from then until the outcome was known. On
+// a manual clock that is 0 unless the clock moved during the attempt (a
+// timeout reads exactly the timeout, 30000); on a clock scaled by N it is
+// N times the real latency. A canceled entry made no HTTP request: its
+// StatusCode and ResponseTimeMs are 0 and Error says why. NextAttemptAt is
+// set on "retrying" entries: the failure time plus the policy's delay.
 type Attempt struct {
 	ID             string     `json:"id"`
 	Type           string     `json:"type"`
