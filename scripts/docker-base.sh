@@ -80,5 +80,5 @@ COPY download /go/pkg/mod/cache/download
 # of them; there is no checksum database to ask.
 ENV GOPROXY=off GOSUMDB=off
 EOF
-docker build -q -t "$tag" "$ctx" >/dev/null
+docker build --force-rm -q -t "$tag" "$ctx" >/dev/null
 echo "docker-base: built $tag"
