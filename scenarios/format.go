@@ -1,0 +1,141 @@
+// Package scenarios reads scenario files (YAML, or JSON) and runs them
+// against a mock: partner setup, webhook configuration, organizations, a
+// clock, then steps that send events with faults, change the webhook, wait,
+// repeat on a cron schedule and check what happened. docs/scenarios.md
+// describes the format; schema.json publishes it for editors.
+package scenarios
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+)
+
+// Clock modes of a scenario.
+const (
+	ClockReal   = "real"
+	ClockScaled = "scaled"
+	ClockManual = "manual"
+)
+
+// Scenario is one parsed file.
+type Scenario struct {
+	File        string
+	Name        string
+	Description string
+	Seed        int64
+	Clock       Clock
+	APIKey      string // "" uses the mock's default key
+	// Webhooks by kind (sender.KindIdentification, sender.KindBilling).
+	Webhooks      map[string]Webhook
+	Organizations []Organization
+	Retry         *sender.Policy // nil keeps the mock's policy
+	Steps         []Step
+}
+
+// Clock is how mock time runs during a scenario.
+type Clock struct {
+	Mode   string  // ClockReal, ClockScaled or ClockManual
+	Factor float64 // ClockScaled only
+}
+
+// Webhook is a webhook configuration, or a change of one; nil fields are
+// left as they are.
+type Webhook struct {
+	Kind    string
+	URL     *string
+	Secret  *string
+	Enabled *bool
+	Dialect *fixtures.Dialect
+}
+
+// Organization is one organization the scenario creates for its partner.
+type Organization struct {
+	Name       string
+	ExternalID string
+	Status     string
+	Tier       string
+	Credits    int
+}
+
+// Pos is where something was written.
+type Pos struct{ Line, Col int }
+
+// Step is one step; exactly one of its pointers is set.
+type Step struct {
+	Pos
+	Send    *Send
+	Webhook *Webhook
+	Wait    *Wait
+	Every   *Every
+	Expect  *Expect
+}
+
+// Send sends Count events of Type.
+type Send struct {
+	Type         string
+	Count        int
+	Interval     time.Duration // between events (from rate); 0 sends all at once
+	Organization string        // name or external id; "" spreads over all
+	Dialect      fixtures.Dialect
+	Overrides    json.RawMessage
+	Faults       []events.Fault
+}
+
+// Wait waits Duration of mock time, or until every delivery settled.
+type Wait struct {
+	Duration time.Duration
+	Settled  bool
+}
+
+// Every repeats Steps on a cron schedule, Count times or for For of mock
+// time; with neither it runs until the run is cancelled (serve only).
+type Every struct {
+	Spec     string
+	Schedule cron.Schedule
+	Count    int
+	For      time.Duration
+	Steps    []Step
+}
+
+// Expect checks the deliveries made so far (or those numbered in
+// Deliveries, 1-based in the order they were sent). Unset checks are skipped.
+type Expect struct {
+	Deliveries []int
+	State      string         // every selected delivery ended in this state
+	States     map[string]int // how many selected deliveries are in each state
+	Attempts   int            // attempts of each selected delivery; 0: unchecked
+	Offsets    []time.Duration
+	Statuses   []Status                 // receiver status per attempt of each selected delivery
+	Faults     map[sender.Fault]Status // status of every attempt of deliveries with the fault
+	Duplicates *Status                 // status of the last attempt of every duplicate
+}
+
+// Status matches a receiver's status code: an exact code, or a class
+// ("2xx"), or "timeout"/"error" for no response (code 0).
+type Status struct {
+	Code  int // exact; 0 with Class 0 means no response
+	Class int // 2 for "2xx"
+}
+
+func (s Status) match(code int) bool {
+	if s.Class > 0 {
+		return code/100 == s.Class
+	}
+	return code == s.Code
+}
+
+func (s Status) String() string {
+	switch {
+	case s.Class > 0:
+		return string(rune('0'+s.Class)) + "xx"
+	case s.Code == 0:
+		return "no response"
+	}
+	return itoa(s.Code)
+}

@@ -1,0 +1,565 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/store"
+)
+
+// DefaultGrace is how long, in real time, an attempt may stay in flight under
+// the manual clock before the runner treats its receiver as hanging and
+// moves the clock to the attempt's timeout. Mock time cannot pass while a
+// receiver is still working, so without this a hanging receiver would stop
+// the run for ever.
+const DefaultGrace = 5 * time.Second
+
+// Start is the mock time a manual-clock run starts at: fixed, so that a seed
+// gives the same payloads every run.
+var Start = fixtures.ExampleTime
+
+// Options change how a scenario runs.
+type Options struct {
+	// URL and Secret, when set, replace both webhooks' url and secret, so one
+	// file serves many environments.
+	URL    string
+	Secret string
+	// Grace: see DefaultGrace. 0 means DefaultGrace.
+	Grace time.Duration
+	// Unbounded lets every steps without count or for run until ctx ends
+	// (serve); a run that must end rejects them.
+	Unbounded bool
+	Logger    *slog.Logger
+}
+
+// Report is what a run found.
+type Report struct {
+	Name       string    `json:"name"`
+	File       string    `json:"file"`
+	Passed     bool      `json:"passed"`
+	Error      string    `json:"error,omitempty"` // the run could not finish
+	Deliveries int       `json:"deliveries"`
+	MockTime   string    `json:"mockTime"` // mock time the run took
+	Expects    []Outcome `json:"expectations"`
+}
+
+// Outcome is the result of one expect step (each repetition of one inside
+// every counts once).
+type Outcome struct {
+	Line    int    `json:"line"`
+	Col     int    `json:"column"`
+	Held    bool   `json:"held"`
+	Message string `json:"message,omitempty"` // what differed
+}
+
+// Run runs s against a fresh in-process mock with the scenario's clock and
+// settings, and closes the mock afterwards. The error is for problems that
+// stop a run (a bad option, a cancelled context); failed expectations are
+// in the report.
+func Run(ctx context.Context, s *Scenario, opts Options) (*Report, error) {
+	if err := checkBounded(s.Steps, opts); err != nil {
+		return nil, err
+	}
+	cfg := mock.Config{Addr: "127.0.0.1:0", Seed: s.Seed, Logger: opts.Logger}
+	switch s.Clock.Mode {
+	case ClockReal:
+		cfg.Clock = clock.Real()
+	case ClockScaled:
+		cfg.Clock = clock.Scaled(s.Clock.Factor)
+		cfg.TimeScale = s.Clock.Factor
+	default:
+		cfg.Clock = clock.NewManual(Start)
+	}
+	if s.APIKey != "" {
+		cfg.APIKeys = []string{s.APIKey}
+	}
+	if s.Retry != nil {
+		cfg.Policy = s.Retry.WithDefaults()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	m, err := mock.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		// Pending deliveries are abandoned: the run is over.
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, _ = m.Close(cctx)
+	}()
+	return RunOn(ctx, m, s, opts)
+}
+
+// checkBounded rejects every steps that would never end, unless allowed.
+func checkBounded(steps []Step, opts Options) error {
+	for _, st := range steps {
+		if e := st.Every; e != nil {
+			if e.Count == 0 && e.For == 0 && !opts.Unbounded {
+				return fmt.Errorf("line %d: every %q has neither count nor for, so it never ends; bound it, or run it with serve --scenario", st.Line, e.Spec)
+			}
+			if err := checkBounded(e.Steps, opts); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RunOn runs s against a started mock, as its first partner (or the partner
+// of the scenario's api_key), on the mock's clock. serve --scenario uses it.
+func RunOn(ctx context.Context, m *mock.Mock, s *Scenario, opts Options) (*Report, error) {
+	if err := checkBounded(s.Steps, opts); err != nil {
+		return nil, err
+	}
+	r := &runner{m: m, s: s, opts: opts, clk: m.Config().Clock, rep: &Report{Name: s.Name, File: s.File}, orgs: map[string]string{}}
+	r.man, _ = r.clk.(*clock.Manual)
+	if r.opts.Grace <= 0 {
+		r.opts.Grace = DefaultGrace
+	}
+	r.log = opts.Logger
+	if r.log == nil {
+		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	r.log = r.log.With("scenario", s.Name)
+	start := r.clk.Now()
+	err := r.setup()
+	if err == nil {
+		err = r.steps(ctx, s.Steps)
+	}
+	r.rep.Deliveries = len(r.ids)
+	r.rep.MockTime = r.clk.Now().Sub(start).String()
+	r.rep.Passed = err == nil
+	for _, o := range r.rep.Expects {
+		r.rep.Passed = r.rep.Passed && o.Held
+	}
+	if err != nil {
+		r.rep.Error = err.Error()
+		if ctx.Err() != nil {
+			return r.rep, err
+		}
+	}
+	r.log.Info("scenario finished", "passed", r.rep.Passed, "deliveries", len(r.ids), "mock_time", r.rep.MockTime)
+	return r.rep, nil
+}
+
+type runner struct {
+	m       *mock.Mock
+	s       *Scenario
+	opts    Options
+	clk     clock.Clock
+	man     *clock.Manual // nil unless the clock is manual
+	log     *slog.Logger
+	partner string
+	orgs    map[string]string // name and external id -> organization id
+	ids     []string          // deliveries in the order sent
+	rep     *Report
+}
+
+func (r *runner) setup() error {
+	key := r.s.APIKey
+	if key == "" {
+		key = r.m.Partners()[0].Key
+	}
+	p, err := r.m.Store.AddPartner(key) // the existing partner when the key is known
+	if err != nil {
+		return err
+	}
+	r.partner = p.ID
+	for _, o := range r.s.Organizations {
+		org := r.m.Fixtures.NewOrganization(r.clk.Now())
+		org.Name, org.Status, org.Tier, org.Domain = o.Name, o.Status, o.Tier, ""
+		if o.ExternalID != "" {
+			org.ExternalID = o.ExternalID
+		}
+		if o.Credits > 0 {
+			org.Credits = o.Credits
+		}
+		added, err := r.m.Store.AddOrganization(r.partner, org)
+		if err != nil {
+			return fmt.Errorf("organization %q: %w", o.Name, err)
+		}
+		r.orgs[o.Name] = added.ID
+		r.orgs[added.ExternalID] = added.ID
+	}
+	kinds := []string{sender.KindIdentification, sender.KindBilling}
+	for _, kind := range kinds {
+		w, ok := r.s.Webhooks[kind]
+		if !ok {
+			w = Webhook{Kind: kind}
+		}
+		if r.opts.URL != "" {
+			w.URL = &r.opts.URL
+		}
+		if r.opts.Secret != "" {
+			w.Secret = &r.opts.Secret
+		}
+		if (ok || r.opts.URL != "") && w.Enabled == nil {
+			on := true // a configured webhook is meant to receive
+			w.Enabled = &on
+		}
+		if err := r.webhook(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) webhook(w Webhook) error {
+	_, err := r.m.Store.UpdateWebhook(r.partner, w.Kind, store.WebhookPatch{URL: w.URL, Secret: w.Secret, Enabled: w.Enabled, Dialect: w.Dialect})
+	return err
+}
+
+func (r *runner) steps(ctx context.Context, steps []Step) error {
+	for _, st := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.step(ctx, st); err != nil {
+			return fmt.Errorf("line %d: %w", st.Line, err)
+		}
+	}
+	return nil
+}
+
+func (r *runner) step(ctx context.Context, st Step) error {
+	switch {
+	case st.Send != nil:
+		return r.send(st.Send)
+	case st.Webhook != nil:
+		r.log.Info("webhook change", "line", st.Line, "kind", st.Webhook.Kind)
+		return r.webhook(*st.Webhook)
+	case st.Wait != nil:
+		if st.Wait.Settled {
+			return r.settled(ctx)
+		}
+		return r.until(ctx, r.clk.Now().Add(st.Wait.Duration))
+	case st.Every != nil:
+		return r.every(ctx, st.Every)
+	case st.Expect != nil:
+		if err := r.idle(ctx); err != nil {
+			return err
+		}
+		o := r.expect(st.Expect)
+		o.Line, o.Col = st.Line, st.Col
+		r.rep.Expects = append(r.rep.Expects, o)
+		if o.Held {
+			r.log.Info("expectation held", "line", st.Line)
+		} else {
+			r.log.Warn("expectation failed", "line", st.Line, "differs", o.Message)
+		}
+	}
+	return nil
+}
+
+func (r *runner) send(s *Send) error {
+	req := events.Request{
+		PartnerID: r.partner, Type: s.Type, Count: s.Count, Dialect: s.Dialect,
+		Overrides: s.Overrides, Faults: s.Faults, Interval: s.Interval, Policy: r.s.Retry,
+	}
+	if s.Organization != "" {
+		id, ok := r.orgs[s.Organization]
+		if !ok {
+			id = s.Organization // an id of a seeded organization
+		}
+		req.OrganizationID = id
+	}
+	ids, err := r.m.Events.Emit(req)
+	r.ids = append(r.ids, ids...)
+	r.log.Info("sent", "type", s.Type, "count", s.Count, "deliveries", len(ids))
+	return err
+}
+
+func (r *runner) every(ctx context.Context, e *Every) error {
+	start := r.clk.Now()
+	t := start
+	for n := 0; e.Count == 0 || n < e.Count; n++ {
+		t = e.Schedule.Next(t)
+		if e.For > 0 && t.After(start.Add(e.For)) {
+			break
+		}
+		if err := r.until(ctx, t); err != nil {
+			return err
+		}
+		r.log.Info("cron tick", "schedule", e.Spec, "tick", n+1)
+		if err := r.steps(ctx, e.Steps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// until lets mock time reach t. A manual clock is moved by the runner, from
+// one due attempt or timeout to the next, so that every attempt happens at
+// its exact mock time; other clocks are waited on.
+func (r *runner) until(ctx context.Context, t time.Time) error {
+	if r.man == nil {
+		tm := r.clk.TimerAt(t)
+		defer tm.Stop()
+		select {
+		case <-tm.C():
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for {
+		if err := r.idle(ctx); err != nil {
+			return err
+		}
+		next, ok := r.next()
+		if !ok || next.After(t) {
+			break
+		}
+		r.man.Set(next)
+	}
+	r.man.Set(t)
+	return r.idle(ctx)
+}
+
+// settled waits until no delivery is pending.
+func (r *runner) settled(ctx context.Context) error {
+	if r.man == nil {
+		return r.m.Sender.Settled(ctx)
+	}
+	for {
+		if err := r.idle(ctx); err != nil {
+			return err
+		}
+		if r.m.Sender.Stats().Pending == 0 {
+			return nil
+		}
+		next, ok := r.next()
+		if !ok {
+			return errors.New("deliveries are pending but nothing is scheduled")
+		}
+		r.man.Set(next)
+	}
+}
+
+// next is the earliest thing that will happen: a due attempt, or a timer
+// (an attempt's timeout).
+func (r *runner) next() (time.Time, bool) {
+	next, ok := r.m.Sender.NextDue()
+	if t, tok := r.man.Next(); tok && (!ok || t.Before(next)) {
+		next, ok = t, true
+	}
+	return next, ok
+}
+
+// idle waits until the sender did what the current instant allows. Under a
+// manual clock, an attempt still in flight after the grace period is taken
+// to hang, and the clock moves to the next timer (its timeout).
+func (r *runner) idle(ctx context.Context) error {
+	if r.man == nil {
+		return nil
+	}
+	for {
+		gctx, cancel := context.WithTimeout(ctx, r.opts.Grace)
+		err := r.m.Sender.Idle(gctx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		t, ok := r.man.Next()
+		if !ok {
+			continue // an attempt in flight without a timeout timer yet
+		}
+		r.log.Info("receiver not answering; moving the manual clock to the next timeout", "to", t)
+		r.man.Set(t)
+	}
+}
+
+func (r *runner) expect(e *Expect) Outcome {
+	var diffs []string
+	sel := e.Deliveries
+	if len(sel) == 0 {
+		for i := range r.ids {
+			sel = append(sel, i+1)
+		}
+	}
+	type item struct {
+		n    int
+		info sender.DeliveryInfo
+	}
+	var items []item
+	for _, n := range sel {
+		if n > len(r.ids) {
+			diffs = append(diffs, fmt.Sprintf("delivery %d does not exist: %d sent so far", n, len(r.ids)))
+			continue
+		}
+		info, ok := r.m.Sender.Delivery(r.ids[n-1])
+		if !ok {
+			diffs = append(diffs, fmt.Sprintf("delivery %d: details evicted from memory", n))
+			continue
+		}
+		items = append(items, item{n, info})
+	}
+	counts := map[string]int{}
+	var faultSeen = map[sender.Fault]bool{}
+	dupSeen := false
+	for _, it := range items {
+		info, n := it.info, it.n
+		counts[info.State]++
+		if e.State != "" && info.State != e.State {
+			diffs = append(diffs, fmt.Sprintf("delivery %d: %s, want %s", n, info.State, e.State))
+		}
+		if e.Attempts > 0 && len(info.Attempts) != e.Attempts {
+			diffs = append(diffs, fmt.Sprintf("delivery %d: %d attempts, want %d", n, len(info.Attempts), e.Attempts))
+		}
+		if e.Offsets != nil {
+			got := offsets(info)
+			if !equalDurations(got, e.Offsets) {
+				diffs = append(diffs, fmt.Sprintf("delivery %d: attempts at %s; want %s", n, formatOffsets(got), formatOffsets(e.Offsets)))
+			}
+		}
+		codes := httpCodes(info)
+		if e.Statuses != nil && !matchAll(codes, e.Statuses) {
+			diffs = append(diffs, fmt.Sprintf("delivery %d: receiver answered %s; want %s", n, formatCodes(codes), formatStatuses(e.Statuses)))
+		}
+		if want, ok := e.Faults[info.Fault]; ok && info.Fault != sender.FaultNone {
+			faultSeen[info.Fault] = true
+			for _, c := range codes {
+				if !want.match(c) {
+					diffs = append(diffs, fmt.Sprintf("delivery %d (%s): receiver answered %s; want %s", n, info.Fault, formatCodes(codes), want))
+					break
+				}
+			}
+		}
+		if e.Duplicates != nil && info.DuplicateOf != "" {
+			dupSeen = true
+			if len(codes) == 0 || !e.Duplicates.match(codes[len(codes)-1]) {
+				diffs = append(diffs, fmt.Sprintf("delivery %d (duplicate): receiver answered %s; want %s", n, formatCodes(codes), e.Duplicates))
+			}
+		}
+	}
+	if e.States != nil {
+		for _, st := range states {
+			want, ok := e.States[st]
+			if ok && counts[st] != want {
+				diffs = append(diffs, fmt.Sprintf("%d deliveries %s, want %d (states: %s)", counts[st], st, want, formatCounts(counts)))
+			}
+		}
+	}
+	for _, f := range sender.Faults() {
+		if _, ok := e.Faults[f]; ok && !faultSeen[f] {
+			diffs = append(diffs, fmt.Sprintf("no delivery with fault %s to check", f))
+		}
+	}
+	if e.Duplicates != nil && !dupSeen {
+		diffs = append(diffs, "no duplicate delivery to check")
+	}
+	// A broken receiver can make every delivery differ; the first few say
+	// enough, and the report stays readable.
+	const shown = 6
+	if len(diffs) > shown {
+		diffs = append(diffs[:shown:shown], fmt.Sprintf("and %d more", len(diffs)-shown))
+	}
+	return Outcome{Held: len(diffs) == 0, Message: strings.Join(diffs, "; ")}
+}
+
+// offsets are the attempts' mock times from the delivery's first attempt.
+func offsets(info sender.DeliveryInfo) []time.Duration {
+	var out []time.Duration
+	for _, a := range info.Attempts {
+		out = append(out, a.AttemptedAt.Sub(info.Attempts[0].AttemptedAt))
+	}
+	return out
+}
+
+// httpCodes are the receiver's answers; canceled attempts made no request.
+func httpCodes(info sender.DeliveryInfo) []int {
+	var out []int
+	for _, a := range info.Attempts {
+		if a.Status != sender.StatusCanceled {
+			out = append(out, a.StatusCode)
+		}
+	}
+	return out
+}
+
+func equalDurations(a, b []time.Duration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func matchAll(codes []int, want []Status) bool {
+	if len(codes) != len(want) {
+		return false
+	}
+	for i, c := range codes {
+		if !want[i].match(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func formatOffsets(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "(none)"
+	}
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = "+" + d.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func formatCodes(cs []int) string {
+	if len(cs) == 0 {
+		return "nothing"
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = Status{Code: c}.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func formatStatuses(ss []Status) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = s.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func formatCounts(c map[string]int) string {
+	var parts []string
+	for _, st := range states {
+		if c[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", st, c[st]))
+		}
+	}
+	for st, n := range c {
+		if !contains(states, st) {
+			parts = append(parts, fmt.Sprintf("%s %d", st, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
