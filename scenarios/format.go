@@ -111,7 +111,7 @@ type Expect struct {
 	States     map[string]int // how many selected deliveries are in each state
 	Attempts   int            // attempts of each selected delivery; 0: unchecked
 	Offsets    []time.Duration
-	Statuses   []Status                 // receiver status per attempt of each selected delivery
+	Statuses   []Status                // receiver status per attempt of each selected delivery
 	Faults     map[sender.Fault]Status // status of every attempt of deliveries with the fault
 	Duplicates *Status                 // status of the last attempt of every duplicate
 }
