@@ -162,7 +162,7 @@ func nearest(s string, known []string) string {
 			best, bestD = k, d
 		}
 	}
-	if bestD <= max(2, len(s)/3) {
+	if bestD <= max(2, len(s)/2) {
 		return best
 	}
 	return ""
