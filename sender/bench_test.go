@@ -210,19 +210,24 @@ func BenchmarkThroughput(b *testing.B) {
 			b.ReportMetric(median(rSender), "sender/s")
 			b.ReportMetric(median(rVegeta), "vegeta/s")
 			b.ReportMetric(median(vsBare), "sender/bare")
+			b.ReportMetric(quantile(vsBare, 0.25), "sender/bare-p25")
+			b.ReportMetric(quantile(vsBare, 0.75), "sender/bare-p75")
 			b.ReportMetric(median(vsVegeta), "sender/vegeta")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
 }
 
-func median(xs []float64) float64 {
+func median(xs []float64) float64 { return quantile(xs, 0.5) }
+
+// quantile is the nearest-rank q-quantile of xs (0 when empty).
+func quantile(xs []float64, q float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
-	return s[len(s)/2]
+	return s[int(q*float64(len(s)-1)+0.5)]
 }
 
 func heapAfterGC() uint64 {

@@ -173,3 +173,16 @@ func TestDeliveryInfoForUnknownIDs(t *testing.T) {
 		t.Error("Settled ignored its context")
 	}
 }
+
+// TestSendCanonicalFault: a fault spelt as a flag would ("Wrong-Secret") is
+// stored and applied as the canonical fault.
+func TestSendCanonicalFault(t *testing.T) {
+	h := newHarness(t, nil)
+	rc := newReceiver(t, h.clk, status(200))
+	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	info := h.wait(t, h.send(t, Delivery{Fault: "Wrong-Secret"}), IsFinal)
+	r := rc.got()[0]
+	if info.Fault != FaultWrongSecret || r.header.Get(SignatureHeader) != Sign(WrongSecretPrefix+testSecret, r.body) {
+		t.Errorf("fault %q, header %q", info.Fault, r.header.Get(SignatureHeader))
+	}
+}

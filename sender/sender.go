@@ -92,7 +92,6 @@ type Config struct {
 type Sender struct {
 	cfg     Config
 	clock   clock.Clock
-	manual  *clock.Manual // non-nil when cfg.Clock is manual
 	policy  Policy
 	client  *http.Client
 	ownTr   *http.Transport // closed at shutdown when we built it
@@ -109,12 +108,14 @@ type Sender struct {
 	startOnce sync.Once
 
 	hosts hostLimiter
+
+	pmu      sync.Mutex
+	policies map[policyKey]*Policy // canonical per-delivery policies
 	// handoff, when set before Start, replaces the whole attempt in the
 	// workers: the scheduler benchmark measures hand-offs alone with it.
 	handoff func(*delivery)
 
 	mu       sync.Mutex
-	started  bool
 	closed   bool // Send refuses
 	stopping bool // workers start no new attempt
 	heap     dueHeap
@@ -125,7 +126,6 @@ type Sender struct {
 	logs     attemptLog
 	retained ring // finished deliveries still inspectable, oldest first
 	changed  chan struct{}
-	policies map[policyKey]*Policy
 	st       counters
 }
 
@@ -275,7 +275,6 @@ func New(cfg Config) (*Sender, error) {
 		retained: newRing(cfg.DeliveryCap),
 		policies: make(map[policyKey]*Policy),
 	}
-	s.manual, _ = cfg.Clock.(*clock.Manual)
 	if cfg.PerEndpoint < cfg.Workers {
 		s.perHost = cfg.PerEndpoint
 		s.hosts.m = make(map[string]*hostSlots)
@@ -308,7 +307,8 @@ func moduleVersion() string {
 // timeouts: each attempt's deadline is in mock time (its context), so a
 // scaled clock shortens it and a manual clock holds it until moved.
 func newTransport(cfg Config) (*http.Transport, error) {
-	tlsConf := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in for self-signed receivers
+	// InsecureSkipVerify is the user's explicit opt-in, for self-signed receivers.
+	tlsConf := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify}
 	if cfg.CACertFile != "" {
 		pem, err := os.ReadFile(cfg.CACertFile)
 		if err != nil {
@@ -341,7 +341,6 @@ func newTransport(cfg Config) (*http.Transport, error) {
 func (s *Sender) Start() {
 	s.startOnce.Do(func() {
 		s.mu.Lock()
-		s.started = true
 		stopping := s.stopping
 		s.mu.Unlock()
 		if stopping {
@@ -367,35 +366,30 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	if len(d.Body) == 0 {
 		return "", ErrEmptyBody
 	}
-	if _, err := ParseFault(string(d.Fault)); err != nil || d.Fault == "none" {
-		if err != nil {
-			return "", fmt.Errorf("sender: %w", err)
-		}
-		d.Fault = FaultNone
+	fault, err := ParseFault(string(d.Fault)) // accepts "Wrong-Secret"; store the canonical name
+	if err != nil {
+		return "", fmt.Errorf("sender: %w", err)
 	}
-	var pol *Policy
+	t, _ := s.cfg.Targets.Target(d.PartnerID, d.Kind)
+	m := meta{
+		PartnerID: d.PartnerID, Kind: d.Kind, EventType: d.EventType,
+		OrganizationID: d.OrganizationID, Secret: t.Secret, Fault: fault, DuplicateOf: d.DuplicateOf,
+		Partner: unique.Make(d.PartnerID),
+	}
 	if d.Policy != nil {
 		p := d.Policy.WithDefaults()
 		if err := p.Validate(); err != nil {
 			return "", fmt.Errorf("sender: policy: %w", err)
 		}
-		pol = &p
+		m.Policy = s.canonicalPolicy(p)
 	}
-	t, _ := s.cfg.Targets.Target(d.PartnerID, d.Kind)
-	m := meta{
-		PartnerID: d.PartnerID, Kind: d.Kind, EventType: d.EventType,
-		OrganizationID: d.OrganizationID, Secret: t.Secret, Fault: d.Fault, DuplicateOf: d.DuplicateOf,
-		Partner: unique.Make(d.PartnerID),
-	}
+	h := unique.Make(m)
 	body := string(d.Body)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return "", ErrClosed
-	}
-	if pol != nil {
-		m.Policy = s.canonicalPolicy(*pol)
 	}
 	id, err := s.newDeliveryID()
 	if err != nil {
@@ -406,7 +400,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 		due = s.clock.Now()
 	}
 	s.seq++
-	rec := &delivery{id: id, meta: unique.Make(m), body: body, seq: s.seq}
+	rec := &delivery{id: id, meta: h, body: body, seq: s.seq}
 	s.byID.put(rec)
 	s.st.sent++
 	s.scheduleLocked(rec, due.UnixNano())
@@ -426,6 +420,8 @@ type policyKey struct {
 // distinct policies a fresh copy is used, which costs memory but is correct.
 func (s *Sender) canonicalPolicy(p Policy) *Policy {
 	k := policyKey{FormatDelays(p.Delays), p.Attempts, p.Timeout}
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
 	if c, ok := s.policies[k]; ok {
 		return c
 	}

@@ -192,7 +192,8 @@ func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c =
 
 // Reserialize returns body as a receiver that parses the JSON and dumps it
 // again would see it: the output of Python's json.dumps with its defaults
-// (", " and ": " separators, non-ASCII escaped as \uXXXX, key order kept).
+// (", " and ": " separators, non-ASCII escaped as \uXXXX, key order kept;
+// numbers are kept as written, where Python would print 2.50 as 2.5).
 // This is the classic verification bug (signing the re-serialised object,
 // not the raw bytes) that FaultReserialized exposes. A body that is not JSON,
 // or that re-serialises to itself, gets a trailing newline instead, so the
