@@ -550,8 +550,6 @@ func (p *parser) step(n *yaml.Node, s *Scenario) (Step, error) {
 	return st, err
 }
 
-var rateRE = regexp.MustCompile(`^\s*([0-9]*\.?[0-9]+)\s*/\s*(s|m|h)\s*$`)
-
 func (p *parser) send(n *yaml.Node) (*Send, error) {
 	f, _, err := p.fields(n, "send")
 	if err != nil {
@@ -582,18 +580,8 @@ func (p *parser) send(n *yaml.Node) (*Send, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := rateRE.FindStringSubmatch(r)
-		var x float64
-		if m != nil {
-			x, _ = strconv.ParseFloat(m[1], 64)
-		}
-		if m == nil || x <= 0 {
+		if s.Interval, err = ParseRate(r); err != nil {
 			return nil, p.errf(v, `rate is %s, expected a rate such as "10/s", "30/m" or "2/h"`, kindName(v))
-		}
-		unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[m[2]]
-		s.Interval = time.Duration(float64(unit) / x)
-		if s.Interval <= 0 {
-			return nil, p.errf(v, "rate is %s, too fast: expected at most one event per nanosecond", kindName(v))
 		}
 	}
 	if v := f["organization"]; v != nil {

@@ -1,0 +1,115 @@
+package scenarios
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// WriteText writes the readable summary of reports: one line per scenario,
+// one per expectation, and a total.
+func WriteText(w io.Writer, reports []*Report) error {
+	passed := 0
+	for _, r := range reports {
+		verdict := "FAIL"
+		if r.Passed {
+			verdict = "PASS"
+			passed++
+		}
+		fmt.Fprintf(w, "%s %s (%s): %d deliveries, %s of mock time\n", verdict, r.Name, r.File, r.Deliveries, r.MockTime)
+		for _, o := range r.Expects {
+			if o.Held {
+				fmt.Fprintf(w, "  ok    %s:%d:%d expect\n", r.File, o.Line, o.Col)
+			} else {
+				fmt.Fprintf(w, "  FAIL  %s:%d:%d expect: %s\n", r.File, o.Line, o.Col, o.Message)
+			}
+		}
+		if r.Error != "" {
+			fmt.Fprintf(w, "  ERROR %s\n", r.Error)
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d scenarios: %d passed, %d failed\n", len(reports), passed, len(reports)-passed)
+	return err
+}
+
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes reports as JUnit XML, the format CI systems display:
+// a suite per scenario, a test case per expectation.
+func WriteJUnit(w io.Writer, reports []*Report) error {
+	var out junitSuites
+	for _, r := range reports {
+		s := junitSuite{Name: r.Name}
+		for _, o := range r.Expects {
+			c := junitCase{Name: fmt.Sprintf("expect at %s:%d:%d", r.File, o.Line, o.Col), Classname: r.File}
+			if !o.Held {
+				c.Failure = &junitProblem{Message: o.Message, Text: o.Message}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, c)
+		}
+		if r.Error != "" {
+			s.Cases = append(s.Cases, junitCase{Name: "run", Classname: r.File, Error: &junitProblem{Message: r.Error, Text: r.Error}})
+			s.Errors++
+		}
+		s.Tests = len(s.Cases)
+		out.Suites = append(out.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// ParseRate reads a rate such as "10/s", "30/m" or "2/h" and returns the
+// interval between events.
+func ParseRate(s string) (time.Duration, error) {
+	m := rateRE.FindStringSubmatch(s)
+	var x float64
+	if m != nil {
+		x, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m == nil || x <= 0 {
+		return 0, fmt.Errorf(`rate %q, expected a rate such as "10/s", "30/m" or "2/h"`, s)
+	}
+	unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[m[2]]
+	d := time.Duration(float64(unit) / x)
+	if d <= 0 {
+		return 0, fmt.Errorf("rate %q is too fast: at most one event per nanosecond", s)
+	}
+	return d, nil
+}
+
+var rateRE = regexp.MustCompile(`^\s*([0-9]*\.?[0-9]+)\s*/\s*(s|m|h)\s*$`)

@@ -1,0 +1,59 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/xml"
+	"testing"
+	"time"
+)
+
+var sampleReports = []*Report{
+	{Name: "ok", File: "a.yaml", Passed: true, Deliveries: 1, MockTime: "6m0s", Expects: []Outcome{{Line: 3, Col: 5, Held: true}}},
+	{Name: "bad", File: "b.yaml", Deliveries: 2, MockTime: "0s", Error: "line 9: boom", Expects: []Outcome{{Line: 4, Col: 5, Message: "delivery 1: failed, want delivered"}}},
+}
+
+func TestWriteText(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteText(&b, sampleReports); err != nil {
+		t.Fatal(err)
+	}
+	want := `PASS ok (a.yaml): 1 deliveries, 6m0s of mock time
+  ok    a.yaml:3:5 expect
+FAIL bad (b.yaml): 2 deliveries, 0s of mock time
+  FAIL  b.yaml:4:5 expect: delivery 1: failed, want delivered
+  ERROR line 9: boom
+2 scenarios: 1 passed, 1 failed
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestWriteJUnit(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, sampleReports); err != nil {
+		t.Fatal(err)
+	}
+	var got junitSuites
+	if err := xml.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if len(got.Suites) != 2 || got.Suites[0].Tests != 1 || got.Suites[0].Failures != 0 ||
+		got.Suites[1].Tests != 2 || got.Suites[1].Failures != 1 || got.Suites[1].Errors != 1 ||
+		got.Suites[1].Cases[0].Failure.Message != "delivery 1: failed, want delivered" {
+		t.Errorf("junit:\n%s", b.String())
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]time.Duration{"10/s": 100 * time.Millisecond, "30/m": 2 * time.Second, "0.5/h": 2 * time.Hour, " 4 / s ": 250 * time.Millisecond} {
+		if got, err := ParseRate(in); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0/s", "10", "10/d", "-1/s", "1e400/s"} {
+		if _, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) accepted", in)
+		}
+	}
+}
