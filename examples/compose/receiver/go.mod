@@ -1,0 +1,3 @@
+module github.com/bullseye-mock/bullseye-mock/examples/compose/receiver
+
+go 1.26
