@@ -37,6 +37,10 @@ type root struct {
 	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 when a mock answers GET /healthz (for container health checks)."`
 	Payload     payloadCmd     `cmd:"" help:"Print an example webhook payload of an event type."`
 	Version     versionCmd     `cmd:"" help:"Print the version."`
+	Run         runCmd         `cmd:"" help:"Run scenario files against an in-process mock and report; exit 1 when an expectation failed."`
+	Validate    validateCmd    `cmd:"" help:"Check scenario files without running them."`
+	Send        sendCmd        `cmd:"" help:"Send events to a receiver once, with faults, and wait until they settled."`
+	Sign        signCmd        `cmd:"" help:"Print the X-Bullseye-Signature of a body (a file, or standard input)."`
 }
 
 // env carries what commands need from the process, so tests can run them.

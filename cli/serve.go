@@ -45,6 +45,8 @@ type serveCmd struct {
 	Clock      string `default:"scaled" enum:"scaled,manual" env:"BULLSEYE_MOCK_CLOCK" help:"Mock time: scaled (real time times --time-scale) or manual (stands still until POST /_mock/clock/advance moves it)."`
 	AdminToken string `name:"admin-token" env:"BULLSEYE_MOCK_ADMIN_TOKEN" help:"Require Authorization: Bearer <token> on the control API under /_mock/ (the sinks' receiving end stays open)."`
 
+	Scenario []string `type:"existingfile" sep:"," env:"BULLSEYE_MOCK_SCENARIO" placeholder:"FILE" help:"Run scenario files inside the server once it listens (their every steps keep running until shutdown); results go to the log. Repeatable."`
+
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" default:"10s" env:"BULLSEYE_MOCK_SHUTDOWN_TIMEOUT" help:"On SIGINT/SIGTERM, how long in-flight requests and attempts may finish."`
 }
 
@@ -134,6 +136,11 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	// Scenario files are checked before listening, so a typo exits 2 at once.
+	scens, err := parseAll(e, c.Scenario)
+	if err != nil {
+		return err
+	}
 	m, err := mock.New(cfg)
 	if err != nil {
 		return usageError{err}
@@ -143,12 +150,14 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	printBanner(e.stdout, m, c.TLSCAOut)
 	e.logger.Info("serving", "url", m.URL(), "partners", len(m.Partners()), "seed", cfg.Seed, "time_scale", cfg.TimeScale)
+	scenariosDone := runScenarios(e, m, scens)
 
 	select {
 	case <-e.ctx.Done():
 	case err := <-m.Done():
 		return fmt.Errorf("server stopped: %w", err)
 	}
+	<-scenariosDone // they end with e.ctx, before the sender stops
 	e.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	pending, err := m.Close(context.Background())
 	if pending > 0 {

@@ -39,7 +39,10 @@ type Options struct {
 	// Unbounded lets every steps without count or for run until ctx ends
 	// (serve); a run that must end rejects them.
 	Unbounded bool
-	Logger    *slog.Logger
+	// LeaveClock never moves a manual clock: someone else owns it (serve,
+	// where the control API moves it), so waits wait for them.
+	LeaveClock bool
+	Logger     *slog.Logger
 }
 
 // Report is what a run found.
@@ -127,7 +130,9 @@ func RunOn(ctx context.Context, m *mock.Mock, s *Scenario, opts Options) (*Repor
 		return nil, err
 	}
 	r := &runner{m: m, s: s, opts: opts, clk: m.Config().Clock, rep: &Report{Name: s.Name, File: s.File}, orgs: map[string]string{}}
-	r.man, _ = r.clk.(*clock.Manual)
+	if !opts.LeaveClock {
+		r.man, _ = r.clk.(*clock.Manual)
+	}
 	if r.opts.Grace <= 0 {
 		r.opts.Grace = DefaultGrace
 	}

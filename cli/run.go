@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/scenarios"
+)
+
+type runCmd struct {
+	Files  []string      `arg:"" name:"file" help:"Scenario files (YAML or JSON)."`
+	Report string        `default:"text" enum:"text,json" help:"Summary on stdout: text or json."`
+	JUnit  string        `name:"junit" placeholder:"FILE" help:"Also write a JUnit XML report to FILE, for CI."`
+	URL    string        `name:"url" env:"BULLSEYE_MOCK_URL" help:"Receiver URL: replaces the files' webhook urls, so one file serves many environments."`
+	Secret string        `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret: replaces the files' secrets."`
+	Grace  time.Duration `default:"5s" help:"Manual clock: real time an attempt may stay unanswered before the receiver is taken to hang and the clock moves to its timeout."`
+}
+
+// Run parses every file first, so a typo in the last file stops the run
+// before anything is sent; then runs them in order. Exit 0 when every
+// expectation held, 1 when one failed, 2 for an invalid file.
+func (c *runCmd) Run(e *env) error {
+	list, err := parseAll(e, c.Files)
+	if err != nil {
+		return err
+	}
+	var reports []*scenarios.Report
+	for _, s := range list {
+		rep, err := scenarios.Run(e.ctx, s, scenarios.Options{URL: c.URL, Secret: c.Secret, Grace: c.Grace, Logger: e.logger})
+		if err != nil {
+			if rep == nil {
+				return usageError{fmt.Errorf("%s: %w", s.File, err)}
+			}
+			reports = append(reports, rep)
+			break // cancelled
+		}
+		reports = append(reports, rep)
+	}
+	if c.Report == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(reports); err != nil {
+			return err
+		}
+	} else if err := scenarios.WriteText(e.stdout, reports); err != nil {
+		return err
+	}
+	if c.JUnit != "" {
+		f, err := os.Create(c.JUnit)
+		if err != nil {
+			return err
+		}
+		if err := scenarios.WriteJUnit(f, reports); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	for _, r := range reports {
+		if !r.Passed {
+			return exitError{code: ExitFailed}
+		}
+	}
+	if e.ctx.Err() != nil {
+		return exitError{code: ExitFailed, msg: "interrupted"}
+	}
+	return nil
+}
+
+// parseAll parses the files and prints every file's error, not only the
+// first one's, so one validate run shows all there is to fix.
+func parseAll(e *env, files []string) ([]*scenarios.Scenario, error) {
+	var out []*scenarios.Scenario
+	bad := 0
+	for _, f := range files {
+		s, err := scenarios.ParseFile(f)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "%s\n", err)
+			bad++
+			continue
+		}
+		out = append(out, s)
+	}
+	if bad > 0 {
+		return nil, exitError{code: ExitUsage, msg: fmt.Sprintf("%d of %d scenario files invalid", bad, len(files))}
+	}
+	return out, nil
+}
+
+// runScenarios runs scenarios inside a serving mock, one after the other, on
+// the server's clock, logging each step and expectation; the channel closes
+// when they have all ended (every steps without a bound end with e.ctx).
+func runScenarios(e *env, m *mock.Mock, list []*scenarios.Scenario) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, s := range list {
+			e.logger.Info("scenario started", "scenario", s.Name, "file", s.File)
+			rep, err := scenarios.RunOn(e.ctx, m, s, scenarios.Options{Unbounded: true, LeaveClock: true, Logger: e.logger})
+			if err != nil {
+				e.logger.Warn("scenario stopped", "scenario", s.Name, "err", err)
+				if e.ctx.Err() != nil {
+					return
+				}
+				continue
+			}
+			if rep.Error != "" {
+				e.logger.Warn("scenario stopped", "scenario", s.Name, "err", rep.Error)
+			}
+		}
+	}()
+	return done
+}

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bullseye-mock/bullseye-mock/sender"
+)
+
+func TestSendDelivers(t *testing.T) {
+	var bad, total atomic.Int64
+	url := receiver(t, func(w http.ResponseWriter, r *http.Request) {
+		total.Add(1)
+		if r.Header.Get(sender.SignatureHeader) == "" {
+			bad.Add(1)
+		}
+	})
+	status, out, errs := runCLI(t, "send", "visitor.identified", "--url", url, "--secret", "s",
+		"--count", "4", "--rate", "100/s", "--time-scale", "1000", "--fault", "missing,duplicate", "--fault-share", "0.5")
+	if status != ExitOK {
+		t.Fatalf("status %d\n%s\n%s", status, out, errs)
+	}
+	// 4 events and a copy of every second one; every second one unsigned,
+	// copies included.
+	if !strings.HasPrefix(out, "sent 6 visitor.identified deliveries to "+url+": 6 delivered, 0 failed, 0 canceled; 6 attempts") {
+		t.Errorf("summary %q", out)
+	}
+	if total.Load() != 6 || bad.Load() != 4 {
+		t.Errorf("receiver saw %d requests, %d unsigned", total.Load(), bad.Load())
+	}
+	if errs != "" {
+		t.Errorf("progress or noise on a non-terminal stderr: %q", errs)
+	}
+}
+
+func TestSendReportsFailures(t *testing.T) {
+	url := receiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+	status, out, _ := runCLI(t, "send", "credits.low", "--url", url, "--max-attempts", "2", "--retry-delays", "1m", "--time-scale", "6000")
+	if status != ExitFailed || !strings.Contains(out, ": 0 delivered, 1 failed, 0 canceled; 2 attempts") {
+		t.Errorf("status %d out %q", status, out)
+	}
+}
+
+func TestSendUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"send", "nope", "--url", "http://x"},
+		{"send", "--url", "ftp://x"},
+		{"send", "--url", "http://x", "--fault", "sideways"},
+		{"send", "--url", "http://x", "--rate", "fast"},
+		{"send", "--url", "http://x", "--count", "0"},
+	} {
+		if status, _, errs := runCLI(t, args...); status != ExitUsage || errs == "" {
+			t.Errorf("%v: status %d stderr %q", args, status, errs)
+		}
+	}
+}
