@@ -172,6 +172,28 @@ func TestTimeout(t *testing.T) {
 	})
 }
 
+// TestTimeoutClockJump: moving a manual clock far past the deadline in one
+// step still fails the attempt at the deadline, and the retry counts from it.
+func TestTimeoutClockJump(t *testing.T) {
+	h := newHarness(t, nil)
+	var rc *receiver
+	rc = newReceiver(t, h.clk, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			rc.hang(r)
+		}
+	})
+	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	id := h.send(t, Delivery{OrganizationID: "org-1"})
+	<-rc.arrived
+	h.clk.Advance(time.Hour) // the retry (due at +1m30s) is already due
+	h.wait(t, id, IsFinal)
+	timeout := "timeout: no complete response within 30s (mock time)"
+	assertLog(t, h.logs("p1"), []Attempt{
+		withRT(entry(id, 1, StatusRetrying, 0, 0, rc.URL, timeout, ptr(t0.Add(90*time.Second))), 30000),
+		entry(id, 2, StatusDelivered, 200, time.Hour, rc.URL, "", nil),
+	})
+}
+
 func withRT(a Attempt, ms int64) Attempt { a.ResponseTimeMs = ms; return a }
 
 // TestSlowBody: headers in time but the body not complete within the
