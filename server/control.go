@@ -80,8 +80,12 @@ func (s *Server) registerControlRoutes(r *mux.Router) {
 	c(http.MethodPut, "/sink/{name}", s.sinkConfigure)
 	c(http.MethodGet, "/sink/{name}", s.sinkShow)
 	c(http.MethodDelete, "/sink/{name}", s.sinkDelete)
-	c(http.MethodGet, "/sink/{name}/requests", s.sinkRequests)
+	c(http.MethodGet, "/sink/{name}/requests", s.sinkListRequests)
 	r.Handle(ControlPrefix+"/sink/{name}", recoverer(s.log, handle(s.sinkReceive))).Methods(http.MethodPost)
+
+	// Metrics stay open even with an admin token: a scraper rarely has one,
+	// and they reveal no payload or secret.
+	r.Handle(MetricsPath, s.metricsHandler()).Methods(http.MethodGet)
 }
 
 // adminOnly checks the admin token, when one is configured, in constant
@@ -671,7 +675,7 @@ func (s *Server) controlAdvance(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), idleTimeout)
 	defer cancel()
-	idle := s.step(ctx, m, target)
+	idle := AdvanceTo(ctx, m, s.deliveries, target)
 	out := s.clockState()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"now": out.Now, "manual": true, "nextDue": out.NextDue,
@@ -680,21 +684,27 @@ func (s *Server) controlAdvance(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// step moves m to target through every attempt the sender has due on the
-// way, waiting after each for the sender to make it (and to schedule what
-// follows). The clock moves first, so an attempt held by a slow receiver
+// AdvanceTo moves a manual clock to target through every attempt d has due
+// on the way, waiting after each for the sender to make it (and to schedule
+// what follows), so a jump replays the retry schedule as if the time had
+// passed. The clock moves first, so an attempt held by a slow receiver
 // times out when the move passes its deadline instead of stalling the
 // step. It reports false when the sender was not idle within ctx: a
-// receiver still holds an attempt whose timeout lies beyond target.
-func (s *Server) step(ctx context.Context, m *clock.Manual, target time.Time) bool {
+// receiver still holds an attempt whose timeout lies beyond target. The
+// control API and the in-process test server share it.
+func AdvanceTo(ctx context.Context, m *clock.Manual, d Deliveries, target time.Time) bool {
 	for {
 		next := target
-		if due, ok := s.deliveries.NextDue(); ok && due.Before(target) {
+		if due, ok := d.NextDue(); ok && due.Before(target) {
 			next = due
 		}
-		m.Set(next)
-		if err := s.deliveries.Idle(ctx); err != nil {
-			m.Set(target)
+		if next.After(m.Now()) {
+			m.Set(next)
+		}
+		if err := d.Idle(ctx); err != nil {
+			if target.After(m.Now()) {
+				m.Set(target)
+			}
 			return false
 		}
 		if !next.Before(target) {

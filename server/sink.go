@@ -48,7 +48,7 @@ type sinkSet struct {
 // sink is one named receiver: its settings and a ring of what it got.
 type sink struct {
 	cfg      sinkConfig
-	requests []sinkRequest // oldest first, at most cfg.Capacity
+	requests []SinkRequest // oldest first, at most cfg.Capacity
 	received int           // requests since the last configure or reset; indexes Statuses
 	evicted  int
 }
@@ -68,8 +68,8 @@ type sinkConfig struct {
 	delay time.Duration
 }
 
-// sinkRequest is one recorded request.
-type sinkRequest struct {
+// SinkRequest is one request a sink recorded.
+type SinkRequest struct {
 	Seq        int             `json:"seq"`
 	ReceivedAt time.Time       `json:"receivedAt"` // mock time
 	Method     string          `json:"method"`
@@ -224,8 +224,8 @@ func (s *Server) sinkDelete(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// sinkRequests answers what a sink recorded, oldest first, paged.
-func (s *Server) sinkRequests(w http.ResponseWriter, r *http.Request) error {
+// sinkListRequests answers what a sink recorded, oldest first, paged.
+func (s *Server) sinkListRequests(w http.ResponseWriter, r *http.Request) error {
 	name, err := sinkNameOf(r)
 	if err != nil {
 		return err
@@ -243,7 +243,7 @@ func (s *Server) sinkRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	items := store.Page(sk.requests, page, size)
 	if items == nil {
-		items = []sinkRequest{}
+		items = []SinkRequest{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"requests": items, "total": len(sk.requests), "page": page, "pageSize": size,
@@ -283,7 +283,7 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 	if n := len(sk.cfg.Statuses); n > 0 {
 		status = sk.cfg.Statuses[min(sk.received, n)-1]
 	}
-	rec := sinkRequest{
+	rec := SinkRequest{
 		Seq: sk.received, ReceivedAt: ss.clock.Now().UTC(), Method: r.Method, Headers: r.Header.Clone(),
 		BodyRaw: string(body), DeliveryID: r.Header.Get(sender.DeliveryHeader), Status: status,
 	}
@@ -354,4 +354,17 @@ func toUpperHex(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// SinkRequests returns what the sink name recorded, oldest first, and
+// whether it exists: the in-process test server reads it without HTTP.
+func (s *Server) SinkRequests(name string) ([]SinkRequest, bool) {
+	ss := s.sinks
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	sk, ok := ss.sinks[name]
+	if !ok {
+		return nil, false
+	}
+	return append([]SinkRequest(nil), sk.requests...), true
 }
