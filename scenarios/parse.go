@@ -81,7 +81,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if len(doc.Content) == 0 {
 		return nil, &Error{File: file, Line: 1, Col: 1, Msg: "empty file, expected a mapping with name and steps"}
 	}
-	s, err := p.scenario(doc.Content[0])
+	s, err := p.scenario(deref(doc.Content[0]))
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +90,18 @@ func Parse(file string, data []byte) (*Scenario, error) {
 }
 
 type parser struct {
-	file string
+	file  string
+	depth int // every steps nested
+	items int // list items read, aliases counted each time they are used
 }
+
+// Limits of what aliases can make of a small file: a step list that
+// contains itself, or aliases of aliases that multiply a few lines into
+// billions of steps.
+const (
+	maxDepth = 16
+	maxItems = 100_000
+)
 
 func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 	return &Error{File: p.file, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)}
@@ -138,7 +148,7 @@ func (p *parser) fields(n *yaml.Node, object string) (map[string]*yaml.Node, []*
 		if _, dup := out[k.Value]; dup {
 			return nil, nil, p.errf(k, "key %q given twice in %s", k.Value, object)
 		}
-		out[k.Value] = v
+		out[k.Value] = deref(v)
 		order = append(order, k)
 	}
 	return out, order, nil
@@ -246,7 +256,24 @@ func (p *parser) list(n *yaml.Node, what, of string) ([]*yaml.Node, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, p.errf(n, "%s is %s, expected a list of %s", what, kindName(n), of)
 	}
-	return n.Content, nil
+	p.items += len(n.Content)
+	if p.items > maxItems {
+		return nil, p.errf(n, "%s makes the file hold more than %d items (through aliases?), expected a smaller file", what, maxItems)
+	}
+	items := make([]*yaml.Node, len(n.Content))
+	for i, it := range n.Content {
+		items[i] = deref(it)
+	}
+	return items, nil
+}
+
+// deref follows YAML aliases (*name) to their anchored node, so a file can
+// define a fault list or a webhook once and reuse it.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
 }
 
 func (p *parser) scenario(n *yaml.Node) (*Scenario, error) {
@@ -718,6 +745,10 @@ func (p *parser) every(n *yaml.Node, s *Scenario) (*Every, error) {
 		return nil, err
 	}
 	e := &Every{}
+	if p.depth++; p.depth > maxDepth {
+		return nil, p.errf(n, "every nested more than %d deep (an alias of its own steps?), expected less nesting", maxDepth)
+	}
+	defer func() { p.depth-- }()
 	v := f["schedule"]
 	if v == nil {
 		return nil, p.errf(n, `every has no schedule, expected a cron line such as "*/10 * * * * *" or "@every 10s"`)
@@ -805,7 +836,10 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 			if !contains(states, k.Value) {
 				return nil, p.errf(k, "state %s, expected one of %s", kindName(k), strings.Join(states, ", "))
 			}
-			if e.States[k.Value], err = p.integer(v.Content[i+1], k.Value, 0, math.MaxInt32); err != nil {
+			if _, dup := e.States[k.Value]; dup {
+				return nil, p.errf(k, "state %q given twice in states", k.Value)
+			}
+			if e.States[k.Value], err = p.integer(deref(v.Content[i+1]), k.Value, 0, math.MaxInt32); err != nil {
 				return nil, err
 			}
 		}
@@ -852,7 +886,10 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 			if perr != nil || sf == sender.FaultNone {
 				return nil, p.errf(k, "fault %s, expected one of %s", kindName(k), strings.Join(faultNames(), ", "))
 			}
-			if e.Faults[sf], err = p.status(v.Content[i+1], k.Value); err != nil {
+			if _, dup := e.Faults[sf]; dup {
+				return nil, p.errf(k, "fault %q given twice in faults", k.Value)
+			}
+			if e.Faults[sf], err = p.status(deref(v.Content[i+1]), k.Value); err != nil {
 				return nil, err
 			}
 		}

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -253,4 +254,47 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("error %T without a position: %v", err, err)
 		}
 	})
+}
+
+// Anchors and aliases let a file reuse a piece; merge keys are not part of
+// the format (they would hide unknown keys).
+func TestParseAliases(t *testing.T) {
+	src := `
+webhooks:
+  identification: &hook {url: "http://h/x", secret: s}
+  billing: *hook
+steps:
+  - send: {type: visitor.identified, faults: &faults [{signature: missing}]}
+  - send: {type: credits.low, faults: *faults}
+  - expect: {states: {delivered: 2, delivered: 3}}
+`
+	_, err := Parse("a.yaml", []byte(src))
+	if err == nil || err.Error() != `a.yaml:8:37: state "delivered" given twice in states` {
+		t.Fatalf("err %v", err)
+	}
+	s, err := Parse("a.yaml", []byte(strings.Replace(src, ", delivered: 3", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *s.Webhooks["billing"].URL != "http://h/x" || s.Steps[1].Send.Faults[0].Signature != sender.FaultMissing {
+		t.Errorf("aliases not followed: %+v", s)
+	}
+	if _, err := Parse("r.yaml", []byte("steps: &s [{every: {schedule: '@every 1s', count: 1, steps: *s}}]")); err == nil || !strings.Contains(err.Error(), "every nested more than 16 deep") {
+		t.Error("a recursive alias parsed")
+	}
+}
+
+func TestParseAliasBomb(t *testing.T) {
+	// Each level is a list of ten every steps over the level before: seven
+	// levels are ten million steps from a dozen lines.
+	var b strings.Builder
+	b.WriteString("steps:\n  - every: {schedule: '@every 1s', count: 1, steps: &l0 [" + strings.TrimSuffix(strings.Repeat("{wait: 1s}, ", 10), ", ") + "]}\n")
+	for i := 1; i <= 7; i++ {
+		item := fmt.Sprintf("{every: {schedule: '@every 1s', count: 1, steps: *l%d}}", i-1)
+		fmt.Fprintf(&b, "  - every: {schedule: '@every 1s', count: 1, steps: &l%d [%s]}\n", i, strings.TrimSuffix(strings.Repeat(item+", ", 10), ", "))
+	}
+	_, err := Parse("b.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "more than 100000 items") {
+		t.Fatalf("err %v", err)
+	}
 }
