@@ -31,9 +31,10 @@ type serveCmd struct {
 	RetryDelays        []time.Duration `name:"retry-delays" default:"1m,5m,30m" sep:"," env:"BULLSEYE_MOCK_RETRY_DELAYS" help:"Wait before each retry, in mock time."`
 	MaxAttempts        int             `name:"max-attempts" default:"4" env:"BULLSEYE_MOCK_MAX_ATTEMPTS" help:"Attempts per delivery in all (the first plus retries)."`
 	Timeout            time.Duration   `default:"30s" env:"BULLSEYE_MOCK_TIMEOUT" help:"A receiver must answer in full within this much mock time."`
-	Workers            int             `default:"64" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
+	Workers            int             `default:"256" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
 	PerEndpoint        int             `name:"per-endpoint" default:"64" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
 	LogCap             int             `name:"log-cap" default:"100000" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
+	DeliveryCap        int             `name:"delivery-cap" default:"10000" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`
 	CACert             string          `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for https receivers."`
 	InsecureSkipVerify bool            `name:"insecure-skip-verify" env:"BULLSEYE_MOCK_INSECURE_SKIP_VERIFY" help:"Do not verify receivers' TLS certificates."`
 
@@ -64,6 +65,9 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 	if c.RateLimit < 0 {
 		return mock.Config{}, usagef("--rate-limit must not be negative, got %d", c.RateLimit)
 	}
+	if c.Workers < 1 || c.PerEndpoint < 1 || c.LogCap < 1 || c.DeliveryCap < 1 {
+		return mock.Config{}, usagef("--workers, --per-endpoint, --log-cap and --delivery-cap must be at least 1")
+	}
 	if c.MaxBody < 1 {
 		return mock.Config{}, usagef("--max-body must be at least 1 byte, got %d", c.MaxBody)
 	}
@@ -90,6 +94,8 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 		Workers:            c.Workers,
 		PerEndpoint:        c.PerEndpoint,
 		LogCap:             c.LogCap,
+		DeliveryCap:        c.DeliveryCap,
+		UserAgent:          programName + "/" + Version,
 		CACertFile:         c.CACert,
 		InsecureSkipVerify: c.InsecureSkipVerify,
 		ShutdownTimeout:    c.ShutdownTimeout,

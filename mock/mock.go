@@ -45,6 +45,8 @@ type Config struct {
 	Workers            int
 	PerEndpoint        int
 	LogCap             int
+	DeliveryCap        int // finished deliveries kept in full for inspection
+	UserAgent          string
 	CACertFile         string
 	InsecureSkipVerify bool
 
@@ -124,6 +126,8 @@ func New(cfg Config) (*Mock, error) {
 		Workers:            cfg.Workers,
 		PerEndpoint:        cfg.PerEndpoint,
 		LogCap:             cfg.LogCap,
+		DeliveryCap:        cfg.DeliveryCap,
+		UserAgent:          cfg.UserAgent,
 		CACertFile:         cfg.CACertFile,
 		InsecureSkipVerify: cfg.InsecureSkipVerify,
 		IDs:                seededReader(cfg.Seed),
