@@ -114,3 +114,54 @@ func TestExpectNamesMissingDeliveries(t *testing.T) {
 		t.Errorf("%+v, want %s", rep.Expects, want)
 	}
 }
+
+// A webhook step changes where the next attempt goes; the new secret
+// signs deliveries created afterwards only.
+func TestWebhookStepChangesURLAndSecret(t *testing.T) {
+	first := httptest.NewServer(http.HandlerFunc(down))
+	defer first.Close()
+	second := httptest.NewServer(http.HandlerFunc(acceptAll))
+	defer second.Close()
+	s := mustParse(t, `
+webhooks:
+  identification: {url: "`+first.URL+`", secret: old}
+steps:
+  - send: {type: visitor.identified}
+  - wait: 10s
+  - webhook: {url: "`+second.URL+`", secret: new}
+  - wait: settled
+  - expect: {state: delivered, statuses: [503, 200], offsets: [0s, 1m]}
+  - send: {type: visitor.identified}
+  - wait: settled
+  - expect: {deliveries: [2], state: delivered, attempts: 1}
+`)
+	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(Start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	rep, err := RunOn(context.Background(), m, s, Options{})
+	if err != nil || !rep.Passed {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	infos, _ := m.Sender.Deliveries(sender.DeliveryQuery{PageSize: 10})
+	for _, i := range infos {
+		want := sender.Sign("new", i.Body)
+		if i.ID == infos[len(infos)-1].ID { // the oldest: created under the old secret
+			want = sender.Sign("old", i.Body)
+		}
+		if got := i.Attempts[len(i.Attempts)-1].RequestHeaders.Get(sender.SignatureHeader); got != want {
+			t.Errorf("delivery %s signed %s, want %s", i.ID, got, want)
+		}
+	}
+}
+
+func TestParseJSONWithTabs(t *testing.T) {
+	s, err := Parse("t.json", []byte("{\n\t\"name\": \"tabs\",\n\t\"steps\": [\n\t\t{\"wait\": \"settled\"}\n\t]\n}\n"))
+	if err != nil || s.Name != "tabs" {
+		t.Fatalf("%v %+v", err, s)
+	}
+}
