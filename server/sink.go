@@ -47,14 +47,14 @@ type sinkSet struct {
 
 // sink is one named receiver: its settings and a ring of what it got.
 type sink struct {
-	cfg      sinkConfig
+	cfg      SinkConfig
 	requests []SinkRequest // oldest first, at most cfg.Capacity
 	received int           // requests since the last configure or reset; indexes Statuses
 	evicted  int
 }
 
-// sinkConfig is PUT /_mock/sink/{name}.
-type sinkConfig struct {
+// SinkConfig is a sink's settings, the body of PUT /_mock/sink/{name}.
+type SinkConfig struct {
 	// Secret verifies X-Bullseye-Signature; "" records without verifying.
 	Secret string `json:"secret"`
 	// Statuses answers the n-th request with Statuses[n-1]; past the end
@@ -105,7 +105,7 @@ func sinkNameOf(r *http.Request) (string, error) {
 	return name, nil
 }
 
-func (c *sinkConfig) validate() error {
+func (c *SinkConfig) validate() error {
 	for i, st := range c.Statuses {
 		if st < 100 || st > 599 {
 			return Errorf(CodeBadRequest, "statuses[%d] must be an HTTP status from 100 to 599, got %d", i, st).With("field", "statuses")
@@ -130,8 +130,8 @@ func (c *sinkConfig) validate() error {
 	return nil
 }
 
-// sinkJSON is a sink as GET and PUT show it; the secret is not echoed.
-type sinkJSON struct {
+// SinkInfo is a sink as GET and PUT show it; the secret is not echoed.
+type SinkInfo struct {
 	Name      string `json:"name"`
 	HasSecret bool   `json:"hasSecret"`
 	Statuses  []int  `json:"statuses"`
@@ -142,15 +142,15 @@ type sinkJSON struct {
 	Evicted   int    `json:"evicted"`
 }
 
-func (sk *sink) json(name string) sinkJSON {
-	return sinkJSON{
+func (sk *sink) json(name string) SinkInfo {
+	return SinkInfo{
 		Name: name, HasSecret: sk.cfg.Secret != "", Statuses: sk.cfg.Statuses, Delay: sk.cfg.delay.String(),
 		Capacity: sk.cfg.Capacity, Received: sk.received, Kept: len(sk.requests), Evicted: sk.evicted,
 	}
 }
 
 func defaultSink() *sink {
-	return &sink{cfg: sinkConfig{Statuses: []int{}, Capacity: DefaultSinkCapacity}}
+	return &sink{cfg: SinkConfig{Statuses: []int{}, Capacity: DefaultSinkCapacity}}
 }
 
 // sinkConfigure replaces a sink's settings and clears what it recorded, so
@@ -160,23 +160,36 @@ func (s *Server) sinkConfigure(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var cfg sinkConfig
+	var cfg SinkConfig
 	if err := s.decodeBody(w, r, &cfg); err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
+	sj, err := s.ConfigureSink(name, cfg)
+	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, sj)
+	return nil
+}
+
+// ConfigureSink creates or replaces the sink name with cfg (validated as
+// the control API does) and clears what it recorded.
+func (s *Server) ConfigureSink(name string, cfg SinkConfig) (SinkInfo, error) {
+	if !sinkName.MatchString(name) {
+		return SinkInfo{}, Errorf(CodeBadRequest, "sink name must be 1 to 64 letters, digits, '.', '_' or '-', got %q", name)
+	}
+	if err := cfg.validate(); err != nil {
+		return SinkInfo{}, err
 	}
 	ss := s.sinks
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if _, ok := ss.sinks[name]; !ok && len(ss.sinks) >= MaxSinks {
-		return Errorf(CodeConflict, "there are already %d sinks; delete one first", MaxSinks)
+		return SinkInfo{}, Errorf(CodeConflict, "there are already %d sinks; delete one first", MaxSinks)
 	}
 	sk := &sink{cfg: cfg}
 	ss.sinks[name] = sk
-	writeJSON(w, http.StatusOK, sk.json(name))
-	return nil
+	return sk.json(name), nil
 }
 
 func (s *Server) sinkShow(w http.ResponseWriter, r *http.Request) error {
@@ -199,7 +212,7 @@ func (s *Server) sinkList(w http.ResponseWriter, r *http.Request) error {
 	ss := s.sinks
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	out := make([]sinkJSON, 0, len(ss.sinks))
+	out := make([]SinkInfo, 0, len(ss.sinks))
 	for name, sk := range ss.sinks {
 		out = append(out, sk.json(name))
 	}
