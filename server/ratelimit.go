@@ -20,8 +20,9 @@ type rateLimiter struct {
 }
 
 type window struct {
-	start time.Time
-	used  int
+	start     time.Time
+	resetText string // the Unix second of the reset, formatted once per window
+	used      int
 }
 
 type rateState struct {
@@ -29,6 +30,7 @@ type rateState struct {
 	LimitText string
 	Remaining int
 	Reset     time.Time
+	ResetText string
 	Allowed   bool
 }
 
@@ -46,14 +48,15 @@ func (l *rateLimiter) take(key string) rateState {
 		if w == nil {
 			l.evictStale(now)
 		}
-		w = &window{start: now.Truncate(time.Minute)}
+		start := now.Truncate(time.Minute)
+		w = &window{start: start, resetText: strconv.FormatInt(start.Add(time.Minute).Unix(), 10)}
 		l.windows[key] = w
 	}
 	allowed := w.used < l.limit
 	if allowed {
 		w.used++
 	}
-	return rateState{Limit: l.limit, LimitText: l.limitText, Remaining: l.limit - w.used, Reset: w.start.Add(time.Minute), Allowed: allowed}
+	return rateState{Limit: l.limit, LimitText: l.limitText, Remaining: l.limit - w.used, Reset: w.start.Add(time.Minute), ResetText: w.resetText, Allowed: allowed}
 }
 
 // evictStale drops finished windows, so keys seen once (such as the

@@ -248,7 +248,7 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) (store.Partner, b
 	key := r.Header.Get("X-Partner-API-Key")
 	p, ok := s.store.Authenticate(key)
 	if s.limiter != nil {
-		bucket := "partner:" + p.ID
+		bucket := p.ID // a UUID, so it never looks like an "addr:" bucket
 		if !ok {
 			host, _, err := net.SplitHostPort(r.RemoteAddr)
 			if err != nil {
@@ -260,7 +260,7 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) (store.Partner, b
 		h := w.Header()
 		h[hdrLimit] = []string{st.LimitText}
 		h[hdrRemaining] = []string{strconv.Itoa(st.Remaining)}
-		h[hdrReset] = []string{strconv.FormatInt(st.Reset.Unix(), 10)}
+		h[hdrReset] = []string{st.ResetText}
 		if !st.Allowed {
 			wait := max(int(math.Ceil(st.Reset.Sub(s.limiter.now()).Seconds())), 1)
 			h.Set("Retry-After", strconv.Itoa(wait))
