@@ -86,6 +86,7 @@ func (s *Server) registerControlRoutes(r *mux.Router) {
 	// Metrics stay open even with an admin token: a scraper rarely has one,
 	// and they reveal no payload or secret.
 	r.Handle(MetricsPath, s.metricsHandler()).Methods(http.MethodGet)
+	r.Handle(OpenAPIPath, http.HandlerFunc(serveOpenAPI)).Methods(http.MethodGet)
 }
 
 // adminOnly checks the admin token, when one is configured, in constant

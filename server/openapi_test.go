@@ -1,0 +1,123 @@
+package server_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/mux"
+)
+
+// TestOpenAPIMatchesRoutes walks the router and checks that the document
+// served at /_mock/openapi.json describes exactly the routes served: no
+// route undocumented, no documented operation that does not exist.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.call(t, "GET", "/_mock/openapi.json", "")
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /_mock/openapi.json = %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	served := map[string]bool{}
+	err := h.m.Server.Router().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := route.GetPathTemplate()
+		if err != nil {
+			return err
+		}
+		methods, err := route.GetMethods()
+		if err != nil {
+			return err
+		}
+		for _, m := range methods {
+			served[m+" "+path] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing, extra []string
+	for op := range served {
+		if !documented[op] {
+			missing = append(missing, op)
+		}
+	}
+	for op := range documented {
+		if !served[op] {
+			extra = append(extra, op)
+		}
+	}
+	slices.Sort(missing)
+	slices.Sort(extra)
+	if len(missing) > 0 {
+		t.Errorf("served but not in server/openapi.json:\n  %s", strings.Join(missing, "\n  "))
+	}
+	if len(extra) > 0 {
+		t.Errorf("in server/openapi.json but not served:\n  %s", strings.Join(extra, "\n  "))
+	}
+	// Every operation answers errors in the vendor's format, so each
+	// documented non-2xx response must use the shared Error response.
+	for path, ops := range doc.Paths {
+		for method, raw := range ops {
+			var op struct {
+				Responses map[string]map[string]any `json:"responses"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			for code, resp := range op.Responses {
+				if code[0] >= '4' && resp["$ref"] != "#/components/responses/Error" {
+					t.Errorf("%s %s: response %s does not use the shared Error", method, path, code)
+				}
+			}
+		}
+	}
+	// Every $ref names a component that exists.
+	var whole map[string]any
+	if err := json.Unmarshal(r.body, &whole); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range refs(whole, nil) {
+		node := any(whole)
+		for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			m, _ := node.(map[string]any)
+			node = m[part]
+		}
+		if node == nil {
+			t.Errorf("dangling $ref %s", ref)
+		}
+	}
+}
+
+func refs(v any, out []string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "$ref" {
+				out = append(out, s)
+			}
+			out = refs(x, out)
+		}
+	case []any:
+		for _, x := range v {
+			out = refs(x, out)
+		}
+	}
+	return out
+}
