@@ -8,6 +8,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
+	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
 )
 
 type runCmd struct {
@@ -29,7 +30,7 @@ func (c *runCmd) Run(e *env) error {
 	}
 	var reports []*scenarios.Report
 	for _, s := range list {
-		rep, err := scenarios.Run(e.ctx, s, scenarios.Options{URL: c.URL, Secret: c.Secret, Grace: c.Grace, Logger: e.logger})
+		rep, err := standalone.Run(e.ctx, s, scenarios.Options{URL: c.URL, Secret: c.Secret, Grace: c.Grace, Logger: e.logger})
 		if err != nil {
 			if rep == nil {
 				return usageError{fmt.Errorf("%s: %w", s.File, err)}
@@ -101,7 +102,7 @@ func runScenarios(e *env, m *mock.Mock, list []*scenarios.Scenario) <-chan struc
 		defer close(done)
 		for _, s := range list {
 			e.logger.Info("scenario started", "scenario", s.Name, "file", s.File)
-			rep, err := scenarios.RunOn(e.ctx, m, s, scenarios.Options{Unbounded: true, LeaveClock: true, Logger: e.logger})
+			rep, err := scenarios.RunOn(e.ctx, standalone.Env(m), s, scenarios.Options{Unbounded: true, LeaveClock: true, Logger: e.logger})
 			if err != nil {
 				e.logger.Warn("scenario stopped", "scenario", s.Name, "err", err)
 				if e.ctx.Err() != nil {

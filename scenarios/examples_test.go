@@ -1,4 +1,4 @@
-package scenarios
+package scenarios_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/scenarios"
+	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -77,9 +79,9 @@ var exampleReceivers = map[string]func() http.Handler{
 	"burst.json":             func() http.Handler { return http.HandlerFunc(verifying) },
 }
 
-func runExample(t *testing.T, file string, h http.Handler) *Report {
+func runExample(t *testing.T, file string, h http.Handler) *scenarios.Report {
 	t.Helper()
-	s, err := ParseFile(filepath.Join("examples", file))
+	s, err := scenarios.ParseFile(filepath.Join("examples", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +91,11 @@ func runExample(t *testing.T, file string, h http.Handler) *Report {
 	defer cancel()
 	// A short grace: only the hanging receiver ever uses it, and it hangs
 	// on purpose, so this cannot turn a slow answer into a timeout.
-	grace := DefaultGrace
+	grace := scenarios.DefaultGrace
 	if file == "timeout.yaml" {
 		grace = 50 * time.Millisecond
 	}
-	rep, err := Run(ctx, s, Options{URL: srv.URL + "/webhooks", Secret: exampleSecret, Grace: grace})
+	rep, err := standalone.Run(ctx, s, scenarios.Options{URL: srv.URL + "/webhooks", Secret: exampleSecret, Grace: grace})
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
@@ -150,7 +152,7 @@ func TestExamplesFailWithBrokenReceiver(t *testing.T) {
 			if rep.Passed {
 				t.Fatalf("passed with a broken receiver: %+v", rep)
 			}
-			var failed *Outcome
+			var failed *scenarios.Outcome
 			for i := range rep.Expects {
 				if !rep.Expects[i].Held {
 					failed = &rep.Expects[i]

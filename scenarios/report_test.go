@@ -3,6 +3,10 @@ package scenarios
 import (
 	"bytes"
 	"encoding/xml"
+	goparser "go/parser"
+	"go/token"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,6 +58,28 @@ func TestParseRate(t *testing.T) {
 	for _, in := range []string{"", "0/s", "10", "10/d", "-1/s", "1e400/s"} {
 		if _, err := ParseRate(in); err == nil {
 			t.Errorf("ParseRate(%q) accepted", in)
+		}
+	}
+}
+
+// The runner must not depend on the mock or its server, so that the server
+// can run scenarios (its control API) without an import cycle; package
+// standalone is the one place that joins them.
+func TestRunnerDoesNotImportTheMock(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := goparser.ParseFile(fset, f, nil, goparser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			if p := strings.Trim(imp.Path.Value, `"`); strings.HasSuffix(p, "/mock") || strings.HasSuffix(p, "/server") {
+				t.Errorf("%s imports %s", f, p)
+			}
 		}
 	}
 }

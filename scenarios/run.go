@@ -12,7 +12,6 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
@@ -65,49 +64,6 @@ type Outcome struct {
 	Message string `json:"message,omitempty"` // what differed
 }
 
-// Run runs s against a fresh in-process mock with the scenario's clock and
-// settings, and closes the mock afterwards. The error is for problems that
-// stop a run (a bad option, a cancelled context); failed expectations are
-// in the report.
-func Run(ctx context.Context, s *Scenario, opts Options) (*Report, error) {
-	if err := checkBounded(s.Steps, opts); err != nil {
-		return nil, err
-	}
-	cfg := mock.Config{Addr: "127.0.0.1:0", Seed: s.Seed, Logger: opts.Logger}
-	switch s.Clock.Mode {
-	case ClockReal:
-		cfg.Clock = clock.Real()
-	case ClockScaled:
-		cfg.Clock = clock.Scaled(s.Clock.Factor)
-		cfg.TimeScale = s.Clock.Factor
-	default:
-		cfg.Clock = clock.NewManual(Start)
-	}
-	if s.APIKey != "" {
-		cfg.APIKeys = []string{s.APIKey}
-	}
-	if s.Retry != nil {
-		cfg.Policy = s.Retry.WithDefaults()
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	m, err := mock.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Start(); err != nil {
-		return nil, err
-	}
-	defer func() {
-		// Pending deliveries are abandoned: the run is over.
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, _ = m.Close(cctx)
-	}()
-	return RunOn(ctx, m, s, opts)
-}
-
 // checkBounded rejects every steps that would never end, unless allowed.
 func checkBounded(steps []Step, opts Options) error {
 	for _, st := range steps {
@@ -123,13 +79,33 @@ func checkBounded(steps []Step, opts Options) error {
 	return nil
 }
 
-// RunOn runs s against a started mock, as its first partner (or the partner
-// of the scenario's api_key), on the mock's clock. serve --scenario uses it.
-func RunOn(ctx context.Context, m *mock.Mock, s *Scenario, opts Options) (*Report, error) {
+// Env is what a run acts on: the parts of a running mock (mock.Mock has
+// them all; package standalone makes one). The runner takes the parts, not
+// the mock, so that the mock's own server can run scenarios without an
+// import cycle.
+type Env struct {
+	Store    *store.Store
+	Sender   *sender.Sender
+	Events   *events.Emitter
+	Fixtures *fixtures.Generator
+	Clock    clock.Clock
+	// APIKey is the partner a file without partner.api_key acts as.
+	APIKey string
+}
+
+// CheckBounded reports an every step that would never end, unless opts
+// allow it: run it before starting anything a run needs.
+func CheckBounded(s *Scenario, opts Options) error { return checkBounded(s.Steps, opts) }
+
+// RunOn runs s in env, as the partner of the scenario's api_key (or
+// env.APIKey), on env's clock. The error is for problems that stop a run
+// (an unbounded every without opts.Unbounded, a cancelled context); failed
+// expectations are in the report.
+func RunOn(ctx context.Context, env Env, s *Scenario, opts Options) (*Report, error) {
 	if err := checkBounded(s.Steps, opts); err != nil {
 		return nil, err
 	}
-	r := &runner{m: m, s: s, opts: opts, clk: m.Config().Clock, rep: &Report{Name: s.Name, File: s.File}, orgs: map[string]string{}}
+	r := &runner{m: env, s: s, opts: opts, clk: env.Clock, rep: &Report{Name: s.Name, File: s.File}, orgs: map[string]string{}}
 	if !opts.LeaveClock {
 		r.man, _ = r.clk.(*clock.Manual)
 	}
@@ -163,7 +139,7 @@ func RunOn(ctx context.Context, m *mock.Mock, s *Scenario, opts Options) (*Repor
 }
 
 type runner struct {
-	m       *mock.Mock
+	m       Env
 	s       *Scenario
 	opts    Options
 	clk     clock.Clock
@@ -178,7 +154,10 @@ type runner struct {
 func (r *runner) setup() error {
 	key := r.s.APIKey
 	if key == "" {
-		key = r.m.Partners()[0].Key
+		key = r.m.APIKey
+	}
+	if key == "" {
+		return errors.New("no partner: the file names no partner.api_key and the environment has no default key")
 	}
 	p, err := r.m.Store.AddPartner(key) // the existing partner when the key is known
 	if err != nil {

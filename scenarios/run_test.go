@@ -1,4 +1,4 @@
-package scenarios
+package scenarios_test
 
 import (
 	"context"
@@ -11,12 +11,14 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/scenarios"
+	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
-func mustParse(t *testing.T, src string) *Scenario {
+func mustParse(t *testing.T, src string) *scenarios.Scenario {
 	t.Helper()
-	s, err := Parse("t.yaml", []byte(src))
+	s, err := scenarios.Parse("t.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func mustParse(t *testing.T, src string) *Scenario {
 func TestEveryTicksOnSchedule(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(acceptAll))
 	defer srv.Close()
-	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(Start)})
+	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(scenarios.Start)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,14 +51,14 @@ steps:
       steps: [{send: {type: credits.low}}]
   - wait: settled
 `)
-	rep, err := RunOn(context.Background(), m, s, Options{URL: srv.URL})
+	rep, err := scenarios.RunOn(context.Background(), standalone.Env(m), s, scenarios.Options{URL: srv.URL})
 	if err != nil || !rep.Passed {
 		t.Fatalf("%v %+v", err, rep)
 	}
 	infos, _ := m.Sender.Deliveries(sender.DeliveryQuery{PageSize: 100})
 	var got []string
 	for _, i := range infos {
-		got = append(got, i.EventType+"@"+i.Attempts[0].AttemptedAt.Sub(Start).String())
+		got = append(got, i.EventType+"@"+i.Attempts[0].AttemptedAt.Sub(scenarios.Start).String())
 	}
 	sort.Strings(got)
 	want := "credits.low@2m5s credits.low@3m5s visitor.identified@1m0s visitor.identified@20s visitor.identified@40s"
@@ -67,7 +69,7 @@ steps:
 
 func TestRunRejectsUnboundedEvery(t *testing.T) {
 	s := mustParse(t, "steps: [{every: {schedule: '@every 1s', steps: [{wait: 1s}]}}]")
-	_, err := Run(context.Background(), s, Options{})
+	_, err := standalone.Run(context.Background(), s, scenarios.Options{})
 	if err == nil || !strings.Contains(err.Error(), "never ends") {
 		t.Errorf("err %v", err)
 	}
@@ -78,7 +80,7 @@ func TestRunCancelled(t *testing.T) {
 	s := mustParse(t, "clock: real\nsteps: [{wait: 1h}]")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rep, err := Run(ctx, s, Options{})
+	rep, err := standalone.Run(ctx, s, scenarios.Options{})
 	if err == nil || rep == nil || rep.Passed {
 		t.Errorf("%v %+v", err, rep)
 	}
@@ -97,7 +99,7 @@ steps:
 `)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rep, err := Run(ctx, s, Options{URL: srv.URL})
+	rep, err := standalone.Run(ctx, s, scenarios.Options{URL: srv.URL})
 	if err != nil || !rep.Passed {
 		t.Fatalf("%v %+v", err, rep)
 	}
@@ -105,7 +107,7 @@ steps:
 
 func TestExpectNamesMissingDeliveries(t *testing.T) {
 	s := mustParse(t, "steps: [{expect: {deliveries: [2], state: delivered, duplicates: 2xx, faults: {missing: 4xx}}}]")
-	rep, err := Run(context.Background(), s, Options{})
+	rep, err := standalone.Run(context.Background(), s, scenarios.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ steps:
   - wait: settled
   - expect: {deliveries: [2], state: delivered, attempts: 1}
 `)
-	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(Start)})
+	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(scenarios.Start)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +145,7 @@ steps:
 		t.Fatal(err)
 	}
 	defer m.Close(context.Background())
-	rep, err := RunOn(context.Background(), m, s, Options{})
+	rep, err := scenarios.RunOn(context.Background(), standalone.Env(m), s, scenarios.Options{})
 	if err != nil || !rep.Passed {
 		t.Fatalf("%v %+v", err, rep)
 	}
@@ -160,7 +162,7 @@ steps:
 }
 
 func TestParseJSONWithTabs(t *testing.T) {
-	s, err := Parse("t.json", []byte("{\n\t\"name\": \"tabs\",\n\t\"steps\": [\n\t\t{\"wait\": \"settled\"}\n\t]\n}\n"))
+	s, err := scenarios.Parse("t.json", []byte("{\n\t\"name\": \"tabs\",\n\t\"steps\": [\n\t\t{\"wait\": \"settled\"}\n\t]\n}\n"))
 	if err != nil || s.Name != "tabs" {
 		t.Fatalf("%v %+v", err, s)
 	}
