@@ -476,3 +476,27 @@ func equalInts(a, b []int) bool {
 }
 
 type senderInfo = sender.DeliveryInfo
+
+func TestSinkVerifiesWithWebhookSecret(t *testing.T) {
+	h := newHarness(t, nil)
+	h.webhookToSink(t, "auto", "whsec_w") // the sink itself is not configured
+	h.emit(t, `{"type": "visitor.identified", "count": 2, "faults": [{"signature": "uppercase", "events": [2]}]}`)
+	h.must(t, 200, "GET", "/_mock/deliveries/wait?timeout=10s", "")
+	reqs := h.must(t, 200, "GET", "/_mock/sink/auto/requests", "")["requests"].([]any)
+	if len(reqs) != 2 {
+		t.Fatalf("sink got %d requests", len(reqs))
+	}
+	byAttempt := map[string]map[string]any{}
+	for _, r := range reqs {
+		r := r.(map[string]any)
+		d := h.must(t, 200, "GET", "/_mock/deliveries/"+r["deliveryId"].(string), "")
+		f, _ := d["fault"].(string) // omitted when none
+		byAttempt[f] = r
+	}
+	if r := byAttempt[""]; r["signature"] != "valid" || r["secretFrom"] != "webhook" {
+		t.Errorf("clean delivery = %v", r)
+	}
+	if r := byAttempt["uppercase"]; r["signature"] != "invalid" || !strings.Contains(r["signatureError"].(string), "uppercase") {
+		t.Errorf("uppercase fault = %v", r)
+	}
+}

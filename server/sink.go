@@ -55,7 +55,9 @@ type sink struct {
 
 // SinkConfig is a sink's settings, the body of PUT /_mock/sink/{name}.
 type SinkConfig struct {
-	// Secret verifies X-Bullseye-Signature; "" records without verifying.
+	// Secret verifies X-Bullseye-Signature. Without one, a request from
+	// the mock's own sender is verified with its webhook's current secret,
+	// so a demo needs no sink setup; any other request is not verified.
 	Secret string `json:"secret"`
 	// Statuses answers the n-th request with Statuses[n-1]; past the end
 	// the last one repeats, so [500, 500, 200] is "fail twice, then
@@ -82,7 +84,11 @@ type SinkRequest struct {
 	// configured); SignatureError says what is wrong with an invalid one.
 	Signature      string `json:"signature"`
 	SignatureError string `json:"signatureError,omitempty"`
-	Status         int    `json:"status"` // what the sink answered
+	// SecretFrom says which secret verified it: "sink" (its own setting)
+	// or "webhook" (the sink has none; the secret of the webhook that the
+	// delivery named in X-Bullseye-Mock-Delivery was sent to).
+	SecretFrom string `json:"secretFrom,omitempty"`
+	Status     int    `json:"status"` // what the sink answered
 }
 
 func newSinkSet(c clock.Clock, maxBody int64) *sinkSet {
@@ -280,6 +286,10 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 		}
 		return Errorf(CodeBadRequest, "could not read the request body: %v", err)
 	}
+	// Read before the sinks' lock: the sender and the store have locks of
+	// their own, and a sink need not wait on them.
+	deliveryID := r.Header.Get(sender.DeliveryHeader)
+	hookSecret := s.webhookSecret(deliveryID)
 	ss := s.sinks
 	ss.mu.Lock()
 	sk, ok := ss.sinks[name]
@@ -298,13 +308,20 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 	}
 	rec := SinkRequest{
 		Seq: sk.received, ReceivedAt: ss.clock.Now().UTC(), Method: r.Method, Headers: r.Header.Clone(),
-		BodyRaw: string(body), DeliveryID: r.Header.Get(sender.DeliveryHeader), Status: status,
+		BodyRaw: string(body), DeliveryID: deliveryID, Status: status,
 	}
 	rec.Attempt, _ = strconv.Atoi(r.Header.Get(sender.AttemptHeader))
 	if json.Valid(body) {
 		rec.Body = body
 	}
-	rec.Signature, rec.SignatureError = verify(sk.cfg.Secret, r.Header, body)
+	secret, from := sk.cfg.Secret, "sink"
+	if secret == "" {
+		secret, from = hookSecret, "webhook"
+	}
+	rec.Signature, rec.SignatureError = verify(secret, r.Header, body)
+	if secret != "" {
+		rec.SecretFrom = from
+	}
 	if len(sk.requests) >= sk.cfg.Capacity {
 		drop := len(sk.requests) - sk.cfg.Capacity + 1
 		sk.requests = append(sk.requests[:0], sk.requests[drop:]...)
@@ -335,7 +352,7 @@ func verify(secret string, h http.Header, body []byte) (result, why string) {
 	case secret == "" && !present:
 		return "unchecked", ""
 	case secret == "":
-		return "unchecked", "no secret configured for this sink"
+		return "unchecked", "no secret to verify with: set one on the sink (PUT) or on the webhook"
 	case !present:
 		return "missing", "no " + sender.SignatureHeader + " header"
 	}
@@ -380,4 +397,21 @@ func (s *Server) SinkRequests(name string) ([]SinkRequest, bool) {
 		return nil, false
 	}
 	return append([]SinkRequest(nil), sk.requests...), true
+}
+
+// webhookSecret is the current secret of the webhook a delivery of the
+// mock's own was sent to, or "" when id names no known delivery.
+func (s *Server) webhookSecret(id string) string {
+	if id == "" || s.deliveries == nil {
+		return ""
+	}
+	d, ok := s.deliveries.Delivery(id)
+	if !ok {
+		return ""
+	}
+	hook, err := s.store.Webhook(d.PartnerID, d.Type)
+	if err != nil {
+		return ""
+	}
+	return hook.Secret
 }
