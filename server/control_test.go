@@ -189,9 +189,8 @@ func TestControlEventDeliveredToSink(t *testing.T) {
 		t.Errorf("first attempt has scheduledAt: %v", a)
 	}
 
-	h.must(t, 200, "GET", "/_mock/deliveries/wait?timeout=10s", "")
-	reqs := h.must(t, 200, "GET", "/_mock/sink/demo/requests", "")
-	if reqs["total"] != 2.0 {
+	reqs := h.must(t, 200, "GET", "/_mock/sink/demo/requests?atLeast=2&timeout=10s", "")
+	if reqs["total"] != 2.0 || reqs["timedOut"] != false {
 		t.Fatalf("sink got %v requests, want 2: %v", reqs["total"], reqs)
 	}
 	got := map[string]bool{}
@@ -319,6 +318,7 @@ func TestControlBadInputChangesNothing(t *testing.T) {
 		{"sink bad capacity", "PUT", "/_mock/sink/x", `{"capacity": -1}`, "capacity must be", 400},
 		{"sink bad name", "PUT", "/_mock/sink/a%20b", `{}`, "sink name", 400},
 		{"sink unknown", "GET", "/_mock/sink/never/requests", "", `no sink "never"`, 404},
+		{"sink bad atLeast", "GET", "/_mock/sink/x/requests?atLeast=0", "", "atLeast must be", 400},
 		{"unknown control path", "GET", "/_mock/nothing", "", "no such endpoint", 404},
 		{"wrong method", "DELETE", "/_mock/events", "", "not allowed", 405},
 	}
@@ -334,6 +334,12 @@ func TestControlBadInputChangesNothing(t *testing.T) {
 		t.Errorf("bad requests moved the clock to %v", c["now"])
 	}
 	wantError(t, h.call(t, "GET", "/_mock/sink/x", ""), 404, "NotFound", `no sink "x"`)
+
+	// A long-poll on a sink that never receives times out with nothing.
+	v := h.must(t, 200, "GET", "/_mock/sink/quiet/requests?atLeast=1&timeout=20ms", "")
+	if v["timedOut"] != true || v["total"] != 0.0 {
+		t.Errorf("sink wait = %v", v)
+	}
 }
 
 func TestControlClockNotManual(t *testing.T) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"encoding/hex"
 	"encoding/json"
@@ -43,6 +44,9 @@ type sinkSet struct {
 	maxBody int64
 	mu      sync.Mutex
 	sinks   map[string]*sink
+	// changed is closed (and replaced) whenever a sink receives, so a
+	// long-poll on a sink's requests wakes without polling.
+	changed chan struct{}
 }
 
 // sink is one named receiver: its settings and a ring of what it got.
@@ -92,7 +96,7 @@ type SinkRequest struct {
 }
 
 func newSinkSet(c clock.Clock, maxBody int64) *sinkSet {
-	return &sinkSet{clock: c, maxBody: maxBody, sinks: map[string]*sink{}}
+	return &sinkSet{clock: c, maxBody: maxBody, sinks: map[string]*sink{}, changed: make(chan struct{})}
 }
 
 func (ss *sinkSet) clearRequests() {
@@ -244,21 +248,63 @@ func (s *Server) sinkDelete(w http.ResponseWriter, r *http.Request) error {
 }
 
 // sinkListRequests answers what a sink recorded, oldest first, paged.
+// With ?atLeast=N it first waits (a long-poll bounded by ?timeout, real
+// time) until the sink has received N requests since it was configured
+// or reset, answering "timedOut": true if it has not by then; the sink
+// need not exist yet. This makes "trigger, then read" a script without
+// sleeps.
 func (s *Server) sinkListRequests(w http.ResponseWriter, r *http.Request) error {
 	name, err := sinkNameOf(r)
 	if err != nil {
 		return err
 	}
-	page, size, err := paging(r.URL.Query())
+	q := r.URL.Query()
+	page, size, err := paging(q)
 	if err != nil {
 		return err
 	}
+	atLeast := 0
+	if _, ok := q["atLeast"]; ok {
+		if atLeast, err = intParam(q, "atLeast", 1, 1, 1_000_000); err != nil {
+			return err
+		}
+	}
+	timeout, err := waitTimeout(r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
 	ss := s.sinks
+	timedOut := false
 	ss.mu.Lock()
+	for {
+		sk, ok := ss.sinks[name]
+		if atLeast == 0 || (ok && sk.received >= atLeast) {
+			break
+		}
+		changed := ss.changed
+		ss.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			timedOut = true
+		}
+		ss.mu.Lock()
+		if timedOut {
+			break
+		}
+	}
 	defer ss.mu.Unlock()
+	if r.Context().Err() != nil {
+		return nil // the client went away
+	}
 	sk, ok := ss.sinks[name]
-	if !ok {
+	if !ok && !timedOut {
 		return Errorf(CodeNotFound, "no sink %q: it is created by PUT or by the first request it receives", name).With("name", name)
+	}
+	if !ok {
+		sk = defaultSink()
 	}
 	items := store.Page(sk.requests, page, size)
 	if items == nil {
@@ -266,7 +312,7 @@ func (s *Server) sinkListRequests(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"requests": items, "total": len(sk.requests), "page": page, "pageSize": size,
-		"received": sk.received, "evicted": sk.evicted,
+		"received": sk.received, "evicted": sk.evicted, "timedOut": timedOut,
 	})
 	return nil
 }
@@ -329,6 +375,8 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 	}
 	sk.requests = append(sk.requests, rec)
 	delay := sk.cfg.delay
+	close(ss.changed)
+	ss.changed = make(chan struct{})
 	ss.mu.Unlock()
 
 	if delay > 0 {
