@@ -23,9 +23,9 @@ import (
 // the run for ever.
 const DefaultGrace = 5 * time.Second
 
-// Start is the mock time a manual-clock run starts at: fixed, so that a seed
-// gives the same payloads every run.
-var Start = fixtures.ExampleTime
+// StartTime is the mock time a manual-clock run starts at: fixed, so that a
+// seed gives the same payloads every run.
+func StartTime() time.Time { return fixtures.ExampleTime }
 
 // Options change how a scenario runs.
 type Options struct {
@@ -55,8 +55,8 @@ type Report struct {
 	Expects    []Outcome `json:"expectations"`
 }
 
-// Outcome is the result of one expect step (each repetition of one inside
-// every counts once).
+// Outcome is the result of one expect step; one inside every gives an
+// outcome per tick.
 type Outcome struct {
 	Line    int    `json:"line"`
 	Col     int    `json:"column"`

@@ -30,7 +30,7 @@ func mustParse(t *testing.T, src string) *scenarios.Scenario {
 func TestEveryTicksOnSchedule(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(acceptAll))
 	defer srv.Close()
-	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(scenarios.Start)})
+	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(scenarios.StartTime())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ steps:
 	infos, _ := m.Sender.Deliveries(sender.DeliveryQuery{PageSize: 100})
 	var got []string
 	for _, i := range infos {
-		got = append(got, i.EventType+"@"+i.Attempts[0].AttemptedAt.Sub(scenarios.Start).String())
+		got = append(got, i.EventType+"@"+i.Attempts[0].AttemptedAt.Sub(scenarios.StartTime()).String())
 	}
 	sort.Strings(got)
 	want := "credits.low@2m5s credits.low@3m5s visitor.identified@1m0s visitor.identified@20s visitor.identified@40s"
@@ -137,7 +137,7 @@ steps:
   - wait: settled
   - expect: {deliveries: [2], state: delivered, attempts: 1}
 `)
-	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(scenarios.Start)})
+	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(scenarios.StartTime())})
 	if err != nil {
 		t.Fatal(err)
 	}

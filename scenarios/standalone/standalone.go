@@ -16,7 +16,7 @@ import (
 )
 
 // Run runs s against a new mock on a free loopback port and closes the mock
-// afterwards. A manual clock starts at scenarios.Start. The error is for
+// afterwards. A manual clock starts at scenarios.StartTime(). The error is for
 // problems that stop a run; failed expectations are in the report.
 func Run(ctx context.Context, s *scenarios.Scenario, opts scenarios.Options) (*scenarios.Report, error) {
 	if err := scenarios.CheckBounded(s, opts); err != nil {
@@ -30,7 +30,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts scenarios.Options) (*s
 		cfg.Clock = clock.Scaled(s.Clock.Factor)
 		cfg.TimeScale = s.Clock.Factor
 	default:
-		cfg.Clock = clock.NewManual(scenarios.Start)
+		cfg.Clock = clock.NewManual(scenarios.StartTime())
 	}
 	if s.APIKey != "" {
 		cfg.APIKeys = []string{s.APIKey}
