@@ -72,6 +72,10 @@ type Server struct {
 	maxBody  int64
 	log      *slog.Logger
 	router   *mux.Router
+	// static maps path -> method -> handler for the API routes without
+	// path variables: an exact match skips mux, which copies the request
+	// twice (route and vars) on every call.
+	static map[string]map[string]http.Handler
 
 	deliveries Deliveries
 	adminToken string
@@ -115,7 +119,13 @@ func New(cfg Config) *Server {
 // register their routes on the same server.
 func (s *Server) Router() *mux.Router { return s.router }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := s.static[r.URL.Path][r.Method]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	s.router.ServeHTTP(w, r)
+}
 
 // routes is the one place where every route of the server is declared.
 func (s *Server) routes() {
@@ -127,6 +137,7 @@ func (s *Server) routes() {
 	r.MethodNotAllowedHandler = s.fallback(http.HandlerFunc(s.methodNotAllowed))
 	r.Handle("/healthz", handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 
+	s.static = map[string]map[string]http.Handler{}
 	api := apiRouter{s: s, r: r}
 	s.registerWebhookRoutes(api)
 	s.registerOrganizationRoutes(api)
@@ -151,7 +162,7 @@ type apiRouter struct {
 
 func (a apiRouter) handle(method, path string, h apiHandler) {
 	s := a.s
-	a.r.Handle(APIPrefix+path, recoverer(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := recoverer(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := s.guard(w, r)
 		if !ok {
 			return
@@ -159,7 +170,14 @@ func (a apiRouter) handle(method, path string, h apiHandler) {
 		if err := h(w, r, p); err != nil {
 			writeError(w, err)
 		}
-	}))).Methods(method)
+	}))
+	a.r.Handle(APIPrefix+path, handler).Methods(method)
+	if !strings.Contains(path, "{") {
+		if s.static[APIPrefix+path] == nil {
+			s.static[APIPrefix+path] = map[string]http.Handler{}
+		}
+		s.static[APIPrefix+path][method] = handler
+	}
 }
 
 // fallback wraps the 404 and 405 handlers: under the API prefix they are
@@ -235,6 +253,7 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 // Rate-limit header keys, in canonical form so that setting them skips
 // canonicalisation.
 const (
+	hdrAPIKey    = "X-Partner-Api-Key" // X-Partner-API-Key, canonical
 	hdrLimit     = "X-Ratelimit-Limit"
 	hdrRemaining = "X-Ratelimit-Remaining"
 	hdrReset     = "X-Ratelimit-Reset"
@@ -245,7 +264,10 @@ const (
 // requests per client address, so guessing keys is limited too; the
 // headers go on every response either way.
 func (s *Server) guard(w http.ResponseWriter, r *http.Request) (store.Partner, bool) {
-	key := r.Header.Get("X-Partner-API-Key")
+	var key string
+	if v := r.Header[hdrAPIKey]; len(v) > 0 { // indexed directly: Get would canonicalise the name each time
+		key = v[0]
+	}
 	p, ok := s.store.Authenticate(key)
 	if s.limiter != nil {
 		bucket := p.ID // a UUID, so it never looks like an "addr:" bucket
