@@ -103,6 +103,11 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 		AdminToken:         c.AdminToken,
 	}
 	if c.Clock == "manual" {
+		if c.TimeScale != 1 {
+			// Saying so beats ignoring it: a scale that silently does
+			// nothing would make a test look frozen for no visible reason.
+			return mock.Config{}, usagef("--time-scale %g has no effect with --clock manual: the clock moves only through POST /_mock/clock/advance", c.TimeScale)
+		}
 		// A manual clock starts at the real time of start-up, to the second,
 		// so timestamps look plausible and read easily.
 		cfg.Clock = clock.NewManual(time.Now().UTC().Truncate(time.Second))
