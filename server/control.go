@@ -87,6 +87,7 @@ func (s *Server) registerControlRoutes(r *mux.Router) {
 	// and they reveal no payload or secret.
 	r.Handle(MetricsPath, s.metricsHandler()).Methods(http.MethodGet)
 	r.Handle(OpenAPIPath, http.HandlerFunc(serveOpenAPI)).Methods(http.MethodGet)
+	s.registerUIRoutes(r)
 }
 
 // adminOnly checks the admin token, when one is configured, in constant

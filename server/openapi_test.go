@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gorilla/mux"
+
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
 )
 
 // TestOpenAPIMatchesRoutes walks the router and checks that the document
@@ -120,4 +122,29 @@ func refs(v any, out []string) []string {
 		}
 	}
 	return out
+}
+
+// The inspector reads the event types from the document, so the enum must
+// be the fixtures' list.
+func TestOpenAPIEventTypes(t *testing.T) {
+	h := newHarness(t, nil)
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				EventRequest struct {
+					Properties struct {
+						Type struct {
+							Enum []string `json:"enum"`
+						} `json:"type"`
+					} `json:"properties"`
+				} `json:"EventRequest"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(h.call(t, "GET", "/_mock/openapi.json", "").body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := doc.Components.Schemas.EventRequest.Properties.Type.Enum, fixtures.EventTypes(); !slices.Equal(got, want) {
+		t.Errorf("EventRequest.type enum = %v, want fixtures.EventTypes() = %v", got, want)
+	}
 }
