@@ -17,6 +17,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/scenarios"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/server"
 	"github.com/bullseye-mock/bullseye-mock/store"
@@ -153,8 +154,27 @@ func New(cfg Config) (*Mock, error) {
 		Logger:      cfg.Logger,
 		Deliveries:  snd,
 		AdminToken:  cfg.AdminToken,
+		Scenarios:   m.runScenario,
 	})
 	return m, nil
+}
+
+// runScenario checks an uploaded scenario file and returns its run on this
+// mock (the control API's POST /_mock/scenarios/runs). The run acts as the
+// file's partner, or the first one.
+func (m *Mock) runScenario(file string, data []byte, leaveClock bool) (server.ScenarioRun, error) {
+	sc, err := scenarios.Parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	env := scenarios.Env{Store: m.Store, Sender: m.Sender, Events: m.Events, Fixtures: m.Fixtures, Clock: m.cfg.Clock, APIKey: m.cfg.APIKeys[0]}
+	return func(ctx context.Context) (any, bool, error) {
+		rep, err := scenarios.RunOn(ctx, env, sc, scenarios.Options{LeaveClock: leaveClock, Logger: m.cfg.Logger})
+		if rep == nil {
+			return nil, false, err
+		}
+		return rep, rep.Passed, err
+	}, nil
 }
 
 // seed registers the partners and gives each its organizations.
@@ -253,6 +273,7 @@ func (m *Mock) Close(ctx context.Context) (pending int, err error) {
 		defer cancel()
 	}
 	var errs []error
+	m.Server.StopScenarios()
 	if m.http != nil {
 		errs = append(errs, m.http.Shutdown(ctx))
 	}

@@ -75,6 +75,9 @@ func (s *Server) registerControlRoutes(r *mux.Router) {
 	c(http.MethodPost, "/reset", s.controlReset)
 	c(http.MethodGet, "/clock", s.controlClock)
 	c(http.MethodPost, "/clock/advance", s.controlAdvance)
+	if s.scenarios != nil {
+		s.registerScenarioRoutes(c)
+	}
 
 	c(http.MethodGet, "/sink", s.sinkList)
 	c(http.MethodPut, "/sink/{name}", s.sinkConfigure)

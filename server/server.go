@@ -58,6 +58,9 @@ type Config struct {
 	Deliveries Deliveries
 	// AdminToken, when set, guards the control API: Authorization: Bearer.
 	AdminToken string
+	// Scenarios turns on uploading and running scenario files through the
+	// control API; nil leaves those routes out.
+	Scenarios ScenarioRunner
 }
 
 // Server is the mock's HTTP handler.
@@ -80,6 +83,8 @@ type Server struct {
 	deliveries Deliveries
 	adminToken string
 	sinks      *sinkSet
+	scenarios  ScenarioRunner
+	runs       *scenarioRuns
 }
 
 // New builds the server and its routes.
@@ -96,6 +101,8 @@ func New(cfg Config) *Server {
 
 		deliveries: cfg.Deliveries,
 		adminToken: cfg.AdminToken,
+		scenarios:  cfg.Scenarios,
+		runs:       newScenarioRuns(),
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
