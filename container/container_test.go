@@ -296,7 +296,7 @@ func buildImages(t *testing.T) images {
 	img := images{
 		mock:     "bullseye-mock-test:" + suffix,
 		receiver: "bullseye-mock-test-receiver:" + suffix,
-		version:  "container-test-" + suffix,
+		version:  buildVersion(root),
 	}
 
 	goImage := os.Getenv("BULLSEYE_MOCK_GO_IMAGE")
@@ -330,6 +330,18 @@ ENTRYPOINT ["/receiver"]
 	t.Cleanup(func() { dockerQuiet("rmi", img.receiver) })
 	runLogged(t, buildTimeout, exec.Command("docker", "build", "--force-rm", "-q", "-t", img.receiver, dir))
 	return img
+}
+
+// buildVersion is the version to stamp: the one scripts/ci-container.sh
+// stamps too, because a different VERSION build argument would make the
+// engine rebuild the binary instead of reusing this build's layers. It is
+// never "dev", the unstamped default, so the stamp is seen to work.
+func buildVersion(root string) string {
+	out, err := exec.Command("git", "-C", root, "describe", "--tags", "--always", "--dirty").Output()
+	if v := strings.TrimSpace(string(out)); err == nil && v != "" && v != "dev" {
+		return v
+	}
+	return "container-test"
 }
 
 // runContainer starts a detached container with a random name and removes

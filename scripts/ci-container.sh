@@ -24,6 +24,10 @@ fi
 
 suffix=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 export GO_IMAGE=bullseye-mock-builder:local
+# The version stamp the container tests use too (see buildVersion there): the
+# same VERSION build argument lets this build and compose's reuse their layers.
+VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo container-test)
+export VERSION
 image="bullseye-mock-ci:$suffix"
 project="bullseye-mock-ci-$suffix"
 compose=(docker-compose -p "$project" -f examples/compose/docker-compose.yml)
@@ -53,8 +57,7 @@ timeout 300 scripts/docker-base.sh "$GO_IMAGE"
 
 echo "--- image"
 start=$SECONDS
-timeout 600 docker build --force-rm -q --build-arg GO_IMAGE="$GO_IMAGE" \
-	--build-arg VERSION="$(git describe --tags --always --dirty 2>/dev/null || echo ci)" -t "$image" . >/dev/null
+timeout 600 docker build --force-rm -q --build-arg GO_IMAGE="$GO_IMAGE" --build-arg VERSION="$VERSION" -t "$image" . >/dev/null
 echo "built $image in $((SECONDS - start))s, $(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.1f MB", $1/1048576}')"
 
 echo "--- vet the examples (modules of their own, outside go vet ./...)"
