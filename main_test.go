@@ -76,7 +76,7 @@ func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	for _, want := range []string{"API key: k1", "API key: k2", "seed 5", "curl -X PUT " + url + "/api/v1/partner/webhooks/identification -H 'X-Partner-API-Key: k1'"} {
+	for _, want := range []string{"API key: k1", "API key: k2", "seed 5", "curl -X PUT " + url + "/api/v1/partner/webhooks/identification -H 'X-Partner-API-Key: k1'", `"url": "` + url + `/_mock/sink/demo"`} {
 		if !strings.Contains(banner.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}

@@ -190,13 +190,22 @@ func printBanner(w io.Writer, m *mock.Mock, caFile string) {
 		fmt.Fprintf(w, "  API key: %s (partner %s, organizations %s)\n", p.Key, p.ID, strings.Join(p.OrganizationIDs, ", "))
 	}
 	cfg := m.Config()
-	fmt.Fprintf(w, "  seed %d, time scale %g, Partner API at %s%s\n", cfg.Seed, cfg.TimeScale, url, server.APIPrefix)
-	insecure := ""
+	clockText := fmt.Sprintf("time scale %g", cfg.TimeScale)
+	if _, manual := cfg.Clock.(*clock.Manual); manual {
+		clockText = "manual clock (POST /_mock/clock/advance moves it)"
+	}
+	fmt.Fprintf(w, "  seed %d, %s, Partner API at %s%s\n", cfg.Seed, clockText, url, server.APIPrefix)
+	curl := "curl"
 	if caFile != "" {
 		fmt.Fprintf(w, "  TLS CA certificate written to %s\n", caFile)
-		insecure = fmt.Sprintf(" --cacert %s", caFile)
+		curl = "curl --cacert " + caFile
 	}
 	key := m.Partners()[0].Key
-	fmt.Fprintf(w, "Configure a webhook:\n  curl%s -X PUT %s%s/partner/webhooks/identification -H 'X-Partner-API-Key: %s' -H 'Content-Type: application/json' -d '{\"url\": \"http://127.0.0.1:9000/webhooks\", \"secret\": \"whsec_test\", \"enabled\": true}'\n",
-		insecure, url, server.APIPrefix, key)
+	// The example points the webhook at the built-in sink, so the three
+	// commands show a signed delivery end to end with nothing else running.
+	fmt.Fprintf(w, "Configure a webhook (here: the built-in receiver at /_mock/sink/demo):\n  %s -X PUT %s%s/partner/webhooks/identification -H 'X-Partner-API-Key: %s' -H 'Content-Type: application/json' -d '{\"url\": \"%s/_mock/sink/demo\", \"secret\": \"whsec_test\", \"enabled\": true}'\n",
+		curl, url, server.APIPrefix, key, url)
+	fmt.Fprintf(w, "Send an event, then read what the receiver got:\n  %s -X POST %s/_mock/events -d '{\"type\": \"visitor.identified\"}'\n  %s '%s/_mock/sink/demo/requests?atLeast=1&timeout=5s'\n",
+		curl, url, curl, url)
+	fmt.Fprintf(w, "Inspect deliveries: %s/_mock/ui\n", url)
 }

@@ -350,7 +350,7 @@ func TestLogsQueryAndShape(t *testing.T) {
 	f := newFixture(t, nil)
 	next := epoch.Add(time.Minute)
 	f.logs.entries = []sender.Attempt{
-		{ID: "a2", Type: "identification", OrganizationID: "o1", Status: "retrying", StatusCode: 500, AttemptedAt: epoch, ResponseTimeMs: 3,
+		{ID: "a2", Type: "identification", OrganizationID: "o1", Status: "retrying", StatusCode: 500, AttemptedAt: epoch.Add(123456789), ResponseTimeMs: 3,
 			DeliveryID: "d1", Attempt: 1, EventType: "visitor.identified", URL: "http://x/h", Error: "receiver answered 500", NextAttemptAt: &next, PartnerID: f.partner[keyA].ID},
 		{ID: "b1", PartnerID: f.partner[keyB].ID},
 	}

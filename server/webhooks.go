@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -184,6 +185,15 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner
 	})
 	if logs == nil {
 		logs = []sender.Attempt{}
+	}
+	// The vendor writes whole-second timestamps (2025-02-27T10:30:00Z); the
+	// control API keeps the full precision.
+	for i := range logs {
+		logs[i].AttemptedAt = logs[i].AttemptedAt.UTC().Truncate(time.Second)
+		if next := logs[i].NextAttemptAt; next != nil {
+			t := next.UTC().Truncate(time.Second)
+			logs[i].NextAttemptAt = &t
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"logs": logs, "total": total, "page": page, "pageSize": size})
 	return nil
