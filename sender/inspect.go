@@ -103,11 +103,13 @@ func (s *Sender) infoLocked(d *delivery) DeliveryInfo {
 // everything; PartnerID "" means every partner here (the control API is not
 // a tenant's view).
 type DeliveryQuery struct {
-	PartnerID string
-	Type      string
-	State     string // a State* word
-	Page      int    // 1-based; default 1
-	PageSize  int    // default 20
+	PartnerID      string
+	Type           string
+	EventType      string
+	OrganizationID string
+	State          string // a State* word
+	Page           int    // 1-based; default 1
+	PageSize       int    // default 20
 }
 
 // Deliveries lists the known deliveries (pending, and the retained
@@ -123,6 +125,8 @@ func (s *Sender) Deliveries(q DeliveryQuery) ([]DeliveryInfo, int) {
 	for d := range s.byID.all {
 		m := d.meta.Value()
 		if (q.PartnerID != "" && m.PartnerID != q.PartnerID) || (q.Type != "" && m.Kind != q.Type) ||
+			(q.EventType != "" && m.EventType != q.EventType) ||
+			(q.OrganizationID != "" && m.OrganizationID != q.OrganizationID) ||
 			(q.State != "" && d.stateWord() != q.State) {
 			continue
 		}

@@ -403,6 +403,11 @@ func (s *Server) deliveryFilter(r *http.Request) (sender.DeliveryQuery, error) {
 	if dq.Type != "" && dq.Type != sender.KindIdentification && dq.Type != sender.KindBilling {
 		return dq, Errorf(CodeBadRequest, "type must be identification or billing, got %q", dq.Type).With("parameter", "type")
 	}
+	dq.EventType = q.Get("eventType")
+	if dq.EventType != "" && !slices.Contains(fixtures.EventTypes(), dq.EventType) {
+		return dq, Errorf(CodeBadRequest, "eventType must be one of %s, got %q", strings.Join(fixtures.EventTypes(), ", "), dq.EventType).With("parameter", "eventType")
+	}
+	dq.OrganizationID = q.Get("organizationId")
 	dq.State = q.Get("state")
 	if dq.State != "" && !slices.Contains(deliveryStates, dq.State) {
 		return dq, Errorf(CodeBadRequest, "state must be one of %s, got %q", strings.Join(deliveryStates, ", "), dq.State).With("parameter", "state")

@@ -303,6 +303,7 @@ func TestControlBadInputChangesNothing(t *testing.T) {
 		{"overrides not object", "POST", "/_mock/events", `{"type": "visitor.identified", "overrides": [1]}`, "overrides must be", 400},
 		{"not JSON", "POST", "/_mock/events", `type=visitor.identified`, "JSON object", 400},
 		{"bad state filter", "GET", "/_mock/deliveries?state=lost", "", "state must be one of", 400},
+		{"bad event type filter", "GET", "/_mock/deliveries?eventType=visitor.left", "", "eventType must be one of", 400},
 		{"bad page", "GET", "/_mock/deliveries?page=0", "", "page must be", 400},
 		{"unknown delivery", "GET", "/_mock/deliveries/nope", "", `no delivery "nope"`, 404},
 		{"wait unknown delivery", "GET", "/_mock/deliveries/nope/wait", "", `no delivery "nope"`, 404},
@@ -369,6 +370,25 @@ func TestControlListFilterAndPaging(t *testing.T) {
 	}
 	if v = h.must(t, 200, "GET", "/_mock/deliveries?type=billing", ""); v["total"] != 0.0 {
 		t.Fatalf("billing = %v", v)
+	}
+	if v = h.must(t, 200, "GET", "/_mock/deliveries?eventType=visitor.identified", ""); v["total"] != 4.0 {
+		t.Fatalf("visitor.identified = %v", v)
+	}
+	if v = h.must(t, 200, "GET", "/_mock/deliveries?eventType=credits.low", ""); v["total"] != 0.0 {
+		t.Fatalf("credits.low = %v", v)
+	}
+	// Events go round the partner's organizations; the filter finds each one's.
+	perOrg := map[string]float64{}
+	for _, d := range h.must(t, 200, "GET", "/_mock/deliveries", "")["deliveries"].([]any) {
+		perOrg[d.(map[string]any)["organizationId"].(string)]++
+	}
+	if len(perOrg) < 2 {
+		t.Fatalf("deliveries name %d organizations, want several", len(perOrg))
+	}
+	for org, n := range perOrg {
+		if v = h.must(t, 200, "GET", "/_mock/deliveries?organizationId="+org, ""); v["total"] != n {
+			t.Fatalf("organization %s: total %v, want %v", org, v["total"], n)
+		}
 	}
 	p := h.must(t, 200, "GET", "/_mock/partners", "")["partners"].([]any)
 	if len(p) != 2 || p[1].(map[string]any)["apiKey"] != "key-b" {
