@@ -41,6 +41,7 @@ type root struct {
 	Validate    validateCmd    `cmd:"" help:"Check scenario files without running them."`
 	Send        sendCmd        `cmd:"" help:"Send events to a receiver once, with faults, and wait until they settled."`
 	Sign        signCmd        `cmd:"" help:"Print the X-Bullseye-Signature of a body (a file, or standard input)."`
+	Check       checkCmd       `cmd:"" help:"Run a conformance battery against a webhook receiver; exit 1 when a case failed."`
 }
 
 // env carries what commands need from the process, so tests can run them.
