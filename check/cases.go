@@ -15,6 +15,8 @@ type caseDef struct {
 	name string
 	doc  string
 	run  func(ctx context.Context, b *runner) Result
+	// shape is the raw_* cases' change to a plain payload's bytes.
+	shape func([]byte) []byte
 }
 
 // CaseInfo names and describes a case, for listings and documentation.
@@ -109,7 +111,7 @@ func faultCase(f sender.Fault, name, what, hint5xx string) caseDef {
 
 func rawCase(name, what string, shape func([]byte) []byte) caseDef {
 	what = "a correctly signed body with " + what
-	return caseDef{name: name, doc: what + " is accepted", run: func(ctx context.Context, b *runner) Result {
+	return caseDef{name: name, doc: what + " is accepted", shape: shape, run: func(ctx context.Context, b *runner) Result {
 		ex := b.signed(ctx, shape(b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner)))
 		return accepted(b, what, hintRaw, ex)
 	}}
@@ -153,9 +155,9 @@ func runConcurrent(ctx context.Context, b *runner) Result {
 	}
 	close(start)
 	wg.Wait()
-	for i, ex := range exs {
-		what := fmt.Sprintf("copy %d of 2 of one delivery sent at the same instant", i+1)
-		if r := accepted(b, what, hintDuplicate, ex); r.Status == Fail {
+	// Judge the worse answer: which copy loses the race varies run to run.
+	for _, ex := range exs {
+		if r := accepted(b, "one of two copies of a delivery sent at the same instant", hintDuplicate, ex); r.Status == Fail {
 			r.Exchanges = exs
 			return r
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -43,7 +44,11 @@ func sentLine(ex Exchange) string {
 	if ex.HasSignature {
 		sig = fmt.Sprintf("%s: %q", sender.SignatureHeader, ex.Signature)
 	}
-	return fmt.Sprintf("POST %d bytes %s, %s", len(ex.Body), excerpt([]byte(ex.Body), 60), sig)
+	key := ""
+	if id, err := fixtures.SessionID([]byte(ex.Body)); err == nil {
+		key = " for " + id
+	}
+	return fmt.Sprintf("POST %d bytes%s, %s", len(ex.Body), key, sig)
 }
 
 func gotLine(ex Exchange) string {
