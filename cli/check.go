@@ -2,9 +2,12 @@ package cli
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -22,6 +25,9 @@ type checkCmd struct {
 	Seed    int64         `default:"0" help:"Seed of the payloads' fake values; 0 picks one at random (the report shows it), so reruns send fresh session_ids."`
 	Timeout time.Duration `default:"30s" help:"How long the receiver has to answer in full; the vendor's is 30s."`
 	List    bool          `help:"List the cases and exit."`
+
+	CACert             string `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for an https receiver."`
+	InsecureSkipVerify bool   `name:"insecure-skip-verify" env:"BULLSEYE_MOCK_INSECURE_SKIP_VERIFY" help:"Do not verify the receiver's TLS certificate."`
 }
 
 // Run probes the endpoint, runs the battery and reports. Exit 0 when every
@@ -50,6 +56,10 @@ func (c *checkCmd) Run(e *env) error {
 	if len(names) == 0 {
 		return usagef("--only and --skip leave no case to run")
 	}
+	tr, err := c.transport()
+	if err != nil {
+		return usageError{err}
+	}
 	seed := c.Seed
 	for seed == 0 {
 		var b [8]byte
@@ -57,7 +67,7 @@ func (c *checkCmd) Run(e *env) error {
 		seed = int64(binary.LittleEndian.Uint64(b[:]) >> 1)
 	}
 	rep, err := check.Run(e.ctx, check.Config{URL: c.URL, Secret: c.Secret, Seed: seed, Timeout: c.Timeout,
-		Cases: names, UserAgent: programName + "/" + Version + " check"})
+		Cases: names, Transport: tr, UserAgent: programName + "/" + Version + " check"})
 	if errors.Is(err, check.ErrUnreachable) {
 		return usageError{err}
 	}
@@ -83,6 +93,29 @@ func (c *checkCmd) Run(e *env) error {
 		return exitError{code: ExitFailed}
 	}
 	return nil
+}
+
+// transport trusts the system roots plus --ca-cert, as serve does for the
+// receivers it delivers to, so a receiver that works with one works with
+// the other.
+func (c *checkCmd) transport() (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify}
+	if c.CACert != "" {
+		pem, err := os.ReadFile(c.CACert)
+		if err != nil {
+			return nil, err
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca-cert %s: no PEM certificate in it", c.CACert)
+		}
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	return tr, nil
 }
 
 func writeFile(name string, write func(*os.File) error) error {

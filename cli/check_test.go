@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -90,6 +91,26 @@ func TestCheckJSONAndJUnit(t *testing.T) {
 	x, err := os.ReadFile(junit)
 	if err != nil || !strings.Contains(string(x), `<testcase name="duplicate" classname="check"`) || !strings.Contains(string(x), `failures="2"`) {
 		t.Errorf("junit: %v\n%s", err, x)
+	}
+}
+
+func TestCheckTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(naive.Handler("whsec_cli", naive.Flaws{}))
+	t.Cleanup(srv.Close)
+	args := []string{"check", "--secret", "whsec_cli", "--url", srv.URL, "--only", "valid_identification"}
+	if status, _, errs := runCLI(t, args...); status != ExitUsage || !strings.Contains(errs, "certificate") {
+		t.Errorf("untrusted certificate: status %d, %q", status, errs)
+	}
+	if status, _, errs := runCLI(t, append(args, "--insecure-skip-verify")...); status != ExitOK {
+		t.Errorf("--insecure-skip-verify: status %d, %q", status, errs)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	if status, _, errs := runCLI(t, append(args, "--ca-cert", ca)...); status != ExitOK {
+		t.Errorf("--ca-cert: status %d, %q", status, errs)
+	}
+	if status, _, errs := runCLI(t, append(args, "--ca-cert", filepath.Join(t.TempDir(), "none.pem"))...); status != ExitUsage {
+		t.Errorf("missing --ca-cert file: status %d, %q", status, errs)
 	}
 }
 
