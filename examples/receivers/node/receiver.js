@@ -46,6 +46,9 @@ const server = http.createServer((req, res) => {
     try {
       event = JSON.parse(payload.toString('utf8'));
     } catch {
+      event = null;
+    }
+    if (event === null || typeof event !== 'object') {
       return answer(res, 400, { error: 'invalid JSON' });
     }
     const key = event.session_id || event.event_id;
