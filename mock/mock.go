@@ -77,9 +77,7 @@ func (c *Config) Defaults() {
 	if c.Organizations == 0 {
 		c.Organizations = 3
 	}
-	if c.Policy.Attempts == 0 {
-		c.Policy = sender.DefaultPolicy()
-	}
+	c.Policy = c.Policy.WithDefaults() // a caller's Delays or Timeout alone are kept
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
@@ -244,7 +242,11 @@ func (m *Mock) Start() error {
 	}
 	m.Sender.Start()
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.http.Serve(ln) }()
+	go func() {
+		if err := m.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			m.served <- err
+		}
+	}()
 	return nil
 }
 

@@ -216,3 +216,16 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestPartialPolicyKept: a caller who sets only the delays keeps them; the
+// other fields take the vendor's defaults.
+func TestPartialPolicyKept(t *testing.T) {
+	m, err := New(Config{Policy: sender.Policy{Delays: []time.Duration{time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.Config().Policy
+	if len(p.Delays) != 1 || p.Delays[0] != time.Second || p.Attempts != 4 || p.Timeout != 30*time.Second {
+		t.Fatalf("policy %+v", p)
+	}
+}

@@ -121,6 +121,33 @@ func (s *Sender) Deliveries(q DeliveryQuery) ([]DeliveryInfo, int) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	match := s.matchLocked(q)
+	out := []DeliveryInfo{}
+	for i := (page - 1) * size; i >= 0 && i < len(match) && len(out) < size; i++ {
+		out = append(out, s.infoLocked(match[i]))
+	}
+	return out, len(match)
+}
+
+// PendingIDs lists the ids of the deliveries matching q (its State and
+// paging aside) that are not final, newest first, in one pass under the
+// lock: a wait for "everything pending now" must not miss a delivery that
+// changes state between two queries.
+func (s *Sender) PendingIDs(q DeliveryQuery) []string {
+	q.State = ""
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, d := range s.matchLocked(q) {
+		if !(DeliveryInfo{State: d.stateWord()}).Final() {
+			ids = append(ids, uuid.UUID(d.id).String())
+		}
+	}
+	return ids
+}
+
+// matchLocked returns the deliveries matching q's filters, newest first.
+func (s *Sender) matchLocked(q DeliveryQuery) []*delivery {
 	var match []*delivery
 	for d := range s.byID.all {
 		m := d.meta.Value()
@@ -135,11 +162,7 @@ func (s *Sender) Deliveries(q DeliveryQuery) ([]DeliveryInfo, int) {
 	// seq wraps after 4 billion deliveries; ordering is then approximate,
 	// which a listing can live with.
 	slices.SortFunc(match, func(a, b *delivery) int { return cmp.Compare(b.seq, a.seq) })
-	out := []DeliveryInfo{}
-	for i := (page - 1) * size; i >= 0 && i < len(match) && len(out) < size; i++ {
-		out = append(out, s.infoLocked(match[i]))
-	}
-	return out, len(match)
+	return match
 }
 
 // Wait blocks until the delivery satisfies pred (IsFinal, HasAttempts,

@@ -38,6 +38,7 @@ const idleTimeout = 10 * time.Second
 // implements it.
 type Deliveries interface {
 	Deliveries(sender.DeliveryQuery) ([]sender.DeliveryInfo, int)
+	PendingIDs(sender.DeliveryQuery) []string
 	Delivery(id string) (sender.DeliveryInfo, bool)
 	Wait(ctx context.Context, id string, pred func(sender.DeliveryInfo) bool) (sender.DeliveryInfo, error)
 	Redeliver(id string) (string, error)
@@ -51,10 +52,6 @@ var deliveryStates = []string{
 	sender.StateScheduled, sender.StateRetrying, sender.StateReady, sender.StateInFlight,
 	sender.StateDelivered, sender.StateFailed, sender.StateCanceled,
 }
-
-// pendingStates are the states that are not final, in the order a wait
-// for a filter reads them.
-var pendingStates = []string{sender.StateScheduled, sender.StateRetrying, sender.StateReady, sender.StateInFlight}
 
 // registerControlRoutes declares the control API. Every route but the
 // sink's receiving end sits behind the admin token when one is set: the
@@ -556,15 +553,7 @@ func (s *Server) controlWaitAll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for _, st := range pendingStates {
-		q := dq
-		q.State, q.PageSize = st, 1<<30
-		list, _ := s.deliveries.Deliveries(q)
-		for _, d := range list {
-			ids = append(ids, d.ID)
-		}
-	}
+	ids := s.deliveries.PendingIDs(dq)
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	for _, id := range ids {
