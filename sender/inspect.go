@@ -146,6 +146,19 @@ func (s *Sender) PendingIDs(q DeliveryQuery) []string {
 	return ids
 }
 
+// SigningSecret is the secret a delivery is signed with, captured at Send,
+// so that a receiver inside the mock verifies its retries correctly after
+// the webhook's secret changed.
+func (s *Sender) SigningSecret(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.lookupLocked(id)
+	if !ok {
+		return "", false
+	}
+	return d.meta.Value().Secret, true
+}
+
 // matchLocked returns the deliveries matching q's filters, newest first.
 func (s *Sender) matchLocked(q DeliveryQuery) []*delivery {
 	var match []*delivery

@@ -39,6 +39,7 @@ const idleTimeout = 10 * time.Second
 type Deliveries interface {
 	Deliveries(sender.DeliveryQuery) ([]sender.DeliveryInfo, int)
 	PendingIDs(sender.DeliveryQuery) []string
+	SigningSecret(id string) (string, bool)
 	Delivery(id string) (sender.DeliveryInfo, bool)
 	Wait(ctx context.Context, id string, pred func(sender.DeliveryInfo) bool) (sender.DeliveryInfo, error)
 	Redeliver(id string) (string, error)

@@ -526,3 +526,31 @@ func TestSinkVerifiesWithWebhookSecret(t *testing.T) {
 		t.Errorf("uppercase fault = %v", r)
 	}
 }
+
+// TestSinkVerifiesRetriesWithTheCapturedSecret: the sender signs every
+// attempt with the secret of the moment the delivery was made, so after the
+// webhook's secret changes the sink must still call its retries valid.
+func TestSinkVerifiesRetriesWithTheCapturedSecret(t *testing.T) {
+	h := newHarness(t, nil)
+	h.must(t, 200, "PUT", "/_mock/sink/rotate", `{"statuses": [500, 200]}`)
+	h.webhookToSink(t, "rotate", "whsec_old")
+	id := h.emit(t, `{"type": "visitor.identified"}`)[0]
+	h.must(t, 200, "GET", "/_mock/deliveries/"+id+"/wait?attempts=1&timeout=5s", "")
+	h.must(t, 200, "PUT", "/api/v1/partner/webhooks/identification", `{"secret": "whsec_new"}`)
+	h.must(t, 200, "POST", "/_mock/clock/advance", `{"toNextDue": true}`)
+	h.must(t, 200, "GET", "/_mock/deliveries/"+id+"/wait?state=final&timeout=5s", "")
+	reqs := h.must(t, 200, "GET", "/_mock/sink/rotate/requests", "")["requests"].([]any)
+	if len(reqs) != 2 {
+		t.Fatalf("sink got %d requests", len(reqs))
+	}
+	for i, r := range reqs {
+		if sig := r.(map[string]any)["signature"]; sig != "valid" {
+			t.Errorf("request %d: signature %v, want valid", i+1, sig)
+		}
+	}
+}
+
+func TestSinkRefusesInformationalStatuses(t *testing.T) {
+	h := newHarness(t, nil)
+	wantError(t, h.call(t, "PUT", "/_mock/sink/x", `{"statuses": [100]}`), 400, "BadRequest", "from 200 to 599")
+}

@@ -117,8 +117,9 @@ func sinkNameOf(r *http.Request) (string, error) {
 
 func (c *SinkConfig) validate() error {
 	for i, st := range c.Statuses {
-		if st < 100 || st > 599 {
-			return Errorf(CodeBadRequest, "statuses[%d] must be an HTTP status from 100 to 599, got %d", i, st).With("field", "statuses")
+		// 1xx is no final answer: Go would send 200 after it.
+		if st < 200 || st > 599 {
+			return Errorf(CodeBadRequest, "statuses[%d] must be an HTTP status from 200 to 599, got %d", i, st).With("field", "statuses")
 		}
 	}
 	if c.Delay != "" {
@@ -447,19 +448,12 @@ func (s *Server) SinkRequests(name string) ([]SinkRequest, bool) {
 	return append([]SinkRequest(nil), sk.requests...), true
 }
 
-// webhookSecret is the current secret of the webhook a delivery of the
-// mock's own was sent to, or "" when id names no known delivery.
+// webhookSecret is the secret a delivery of the mock's own was signed
+// with, or "" when id names no known delivery.
 func (s *Server) webhookSecret(id string) string {
 	if id == "" || s.deliveries == nil {
 		return ""
 	}
-	d, ok := s.deliveries.Delivery(id)
-	if !ok {
-		return ""
-	}
-	hook, err := s.store.Webhook(d.PartnerID, d.Type)
-	if err != nil {
-		return ""
-	}
-	return hook.Secret
+	secret, _ := s.deliveries.SigningSecret(id)
+	return secret
 }
