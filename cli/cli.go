@@ -77,7 +77,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (status i
 		kong.Description("A faithful fake of the Bullseye Partner API and a webhook sender with the vendor's retry schedule."),
 		kong.Writers(stdout, stderr),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Exit(func(code int) { panic(exitError{code: exitHelped}) }),
+		kong.Exit(func(code int) {
+			if code == 0 {
+				code = exitHelped // --help and the like: print, then exit 0
+			}
+			panic(exitError{code: code})
+		}),
 		kong.Vars{"version": Version, "default_key": mock.DefaultAPIKey},
 	)
 	if err != nil {

@@ -10,8 +10,10 @@ import (
 )
 
 type healthcheckCmd struct {
-	Addr     string        `default:"127.0.0.1:8080" env:"BULLSEYE_MOCK_ADDR" help:"Address the mock listens on; a wildcard host (0.0.0.0, [::]) is checked on loopback."`
-	TLS      bool          `name:"tls" env:"BULLSEYE_MOCK_HEALTHCHECK_TLS" help:"The mock serves HTTPS (the certificate is not verified)."`
+	Addr string `default:"127.0.0.1:8080" env:"BULLSEYE_MOCK_ADDR" help:"Address the mock listens on; a wildcard host (0.0.0.0, [::]) is checked on loopback."`
+	TLS  bool   `name:"tls" env:"BULLSEYE_MOCK_HEALTHCHECK_TLS,BULLSEYE_MOCK_TLS_SELF_SIGNED" help:"The mock serves HTTPS (the certificate is not verified). Implied by the serve command's TLS variables, so a container serving HTTPS stays healthy."`
+	// The serve command's certificate variable: when set, the mock serves HTTPS.
+	TLSCert  string        `name:"tls-cert" hidden:"" env:"BULLSEYE_MOCK_TLS_CERT"`
 	Deadline time.Duration `name:"deadline" default:"3s" help:"Give up after this long."`
 }
 
@@ -24,7 +26,7 @@ func (c *healthcheckCmd) Run(e *env) error {
 		host = "127.0.0.1"
 	}
 	scheme := "http"
-	if c.TLS {
+	if c.TLS || c.TLSCert != "" {
 		scheme = "https"
 	}
 	url := fmt.Sprintf("%s://%s/healthz", scheme, net.JoinHostPort(host, port))

@@ -54,7 +54,6 @@ const (
 	buildTimeout  = 8 * time.Minute // a cold build on two shared cores takes 2-3 minutes
 	healthTimeout = 30 * time.Second
 	dockerTimeout = time.Minute // any single docker command but build
-	stopDeadline  = 5 * time.Second
 )
 
 // images are the tags built for one test run.
@@ -233,13 +232,9 @@ func testLifecycle(t *testing.T, img images) {
 		return n >= sends
 	})
 
-	// SIGTERM (docker stop) ends it promptly and cleanly; the 10 s grace
-	// period before SIGKILL is longer than the bound, so a kill would show.
-	stopped := time.Now()
+	// SIGTERM (docker stop) ends it cleanly: a SIGKILL after the grace
+	// period would show as exit code 137, not 0.
 	docker(t, dockerTimeout, "stop", "--time", "10", mock)
-	if took := time.Since(stopped); took > stopDeadline {
-		t.Errorf("docker stop took %v, want under %v", took, stopDeadline)
-	}
 	if code := strings.TrimSpace(docker(t, dockerTimeout, "inspect", "--format", "{{.State.ExitCode}}", mock)); code != "0" {
 		t.Errorf("exit code after SIGTERM = %s, want 0; logs:\n%s", code, containerLogs(mock))
 	}

@@ -391,9 +391,9 @@ func (s *Server) deliveryFilter(r *http.Request) (sender.DeliveryQuery, error) {
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
-				e = e.With("parameter", e.Details["field"])
+				return dq, e.With("parameter", e.Details["field"])
 			}
-			return dq, e
+			return dq, err
 		}
 		dq.PartnerID = p
 	}

@@ -183,9 +183,6 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner
 		Page:           page,
 		PageSize:       size,
 	})
-	if logs == nil {
-		logs = []sender.Attempt{}
-	}
 	// The vendor writes whole-second timestamps (2025-02-27T10:30:00Z); the
 	// control API keeps the full precision.
 	for i := range logs {
