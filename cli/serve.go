@@ -15,6 +15,9 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
+// maxTimeScale keeps mock time within time.Duration's range for years.
+const maxTimeScale = 1_000_000
+
 type serveCmd struct {
 	Addr          string   `default:"127.0.0.1:8080" env:"BULLSEYE_MOCK_ADDR" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	APIKey        []string `name:"api-key" sep:"," env:"BULLSEYE_MOCK_API_KEY" help:"Partner API key; repeat (or comma-separate) for several partners, each with its own state. Default: ${default_key}." placeholder:"KEY"`
@@ -56,8 +59,9 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 	if err != nil {
 		return mock.Config{}, usageError{err}
 	}
-	if c.TimeScale <= 0 {
-		return mock.Config{}, usagef("--time-scale must be greater than 0, got %g", c.TimeScale)
+	// Past a million, scaled nanoseconds overflow within minutes of mock time.
+	if c.TimeScale <= 0 || c.TimeScale > maxTimeScale {
+		return mock.Config{}, usagef("--time-scale must be greater than 0 and at most %g, got %g", float64(maxTimeScale), c.TimeScale)
 	}
 	if c.Organizations < 1 {
 		return mock.Config{}, usagef("--organizations must be at least 1, got %d", c.Organizations)
