@@ -209,7 +209,11 @@ func printBanner(w io.Writer, m *mock.Mock, caFile string) {
 	// commands show a signed delivery end to end with nothing else running.
 	fmt.Fprintf(w, "Configure a webhook (here: the built-in receiver at /_mock/sink/demo):\n  %s -X PUT %s%s/partner/webhooks/identification -H 'X-Partner-API-Key: %s' -H 'Content-Type: application/json' -d '{\"url\": \"%s/_mock/sink/demo\", \"secret\": \"whsec_test\", \"enabled\": true}'\n",
 		curl, url, server.APIPrefix, key, url)
+	control := curl
+	if cfg.AdminToken != "" {
+		control += fmt.Sprintf(" -H 'Authorization: Bearer %s'", cfg.AdminToken)
+	}
 	fmt.Fprintf(w, "Send an event, then read what the receiver got:\n  %s -X POST %s/_mock/events -d '{\"type\": \"visitor.identified\"}'\n  %s '%s/_mock/sink/demo/requests?atLeast=1&timeout=5s'\n",
-		curl, url, curl, url)
+		control, url, control, url)
 	fmt.Fprintf(w, "Inspect deliveries: %s/_mock/ui\n", url)
 }
