@@ -27,6 +27,10 @@ const (
 	DefaultSinkCapacity = 100
 	MaxSinkCapacity     = 10_000
 	MaxSinks            = 1_000
+	// MaxSinkBytes bounds what all sinks hold together (bodies, raw and
+	// parsed, and headers); past it the oldest requests are dropped first,
+	// so an open receiving end cannot grow without bound.
+	MaxSinkBytes = 256 << 20
 	// MaxSinkDelay bounds a sink's answer delay. The delay is real time,
 	// not mock time: a manual clock would otherwise hold the request until
 	// someone moved it. It ends early when the sender gives up on the
@@ -44,6 +48,8 @@ type sinkSet struct {
 	maxBody int64
 	mu      sync.Mutex
 	sinks   map[string]*sink
+	bytes   int64 // held by every sink's requests, counted by recordSize
+	budget  int64 // MaxSinkBytes; smaller in tests
 	// changed is closed (and replaced) whenever a sink receives, so a
 	// long-poll on a sink's requests wakes without polling.
 	changed chan struct{}
@@ -96,7 +102,7 @@ type SinkRequest struct {
 }
 
 func newSinkSet(c clock.Clock, maxBody int64) *sinkSet {
-	return &sinkSet{clock: c, maxBody: maxBody, sinks: map[string]*sink{}, changed: make(chan struct{})}
+	return &sinkSet{clock: c, maxBody: maxBody, budget: MaxSinkBytes, sinks: map[string]*sink{}, changed: make(chan struct{})}
 }
 
 func (ss *sinkSet) clearRequests() {
@@ -105,6 +111,60 @@ func (ss *sinkSet) clearRequests() {
 	for _, sk := range ss.sinks {
 		sk.requests, sk.received, sk.evicted = nil, 0, 0
 	}
+	ss.bytes = 0
+}
+
+// recordSize is what a recorded request holds, roughly: its body twice
+// (raw and parsed) and its headers.
+func recordSize(r SinkRequest) int64 {
+	n := int64(len(r.BodyRaw) + len(r.Body) + 256)
+	for k, vs := range r.Headers {
+		n += int64(len(k))
+		for _, v := range vs {
+			n += int64(len(v))
+		}
+	}
+	return n
+}
+
+// forget subtracts what sk holds from the total, before sk is dropped.
+func (ss *sinkSet) forget(sk *sink) {
+	for _, r := range sk.requests {
+		ss.bytes -= recordSize(r)
+	}
+}
+
+// dropOldest evicts sk's oldest request. Slicing from the front keeps it
+// O(1); append reallocates with only the live requests once capacity runs out.
+func (ss *sinkSet) dropOldest(sk *sink) {
+	ss.bytes -= recordSize(sk.requests[0])
+	sk.requests[0] = SinkRequest{}
+	sk.requests = sk.requests[1:]
+	sk.evicted++
+}
+
+// keep records rec in sk, evicting first what the capacity and the byte
+// budget require: sk's own oldest requests, then other sinks' oldest.
+func (ss *sinkSet) keep(sk *sink, rec SinkRequest) {
+	size := recordSize(rec)
+	for len(sk.requests) > 0 && (len(sk.requests) >= sk.cfg.Capacity || ss.bytes+size > ss.budget) {
+		ss.dropOldest(sk)
+	}
+	for ss.bytes+size > ss.budget {
+		var victim *sink
+		for _, other := range ss.sinks {
+			if len(other.requests) > 0 {
+				victim = other
+				break
+			}
+		}
+		if victim == nil {
+			break // one request alone is bounded by the body limit
+		}
+		ss.dropOldest(victim)
+	}
+	sk.requests = append(sk.requests, rec)
+	ss.bytes += size
 }
 
 func sinkNameOf(r *http.Request) (string, error) {
@@ -195,8 +255,12 @@ func (s *Server) ConfigureSink(name string, cfg SinkConfig) (SinkInfo, error) {
 	ss := s.sinks
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if _, ok := ss.sinks[name]; !ok && len(ss.sinks) >= MaxSinks {
+	old, ok := ss.sinks[name]
+	if !ok && len(ss.sinks) >= MaxSinks {
 		return SinkInfo{}, Errorf(CodeConflict, "there are already %d sinks; delete one first", MaxSinks)
+	}
+	if ok {
+		ss.forget(old)
 	}
 	sk := &sink{cfg: cfg}
 	ss.sinks[name] = sk
@@ -240,9 +304,11 @@ func (s *Server) sinkDelete(w http.ResponseWriter, r *http.Request) error {
 	ss := s.sinks
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if _, ok := ss.sinks[name]; !ok {
+	sk, ok := ss.sinks[name]
+	if !ok {
 		return Errorf(CodeNotFound, "no sink %q", name).With("name", name)
 	}
+	ss.forget(sk)
 	delete(ss.sinks, name)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -369,12 +435,7 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 	if secret != "" {
 		rec.SecretFrom = from
 	}
-	if len(sk.requests) >= sk.cfg.Capacity {
-		drop := len(sk.requests) - sk.cfg.Capacity + 1
-		sk.requests = append(sk.requests[:0], sk.requests[drop:]...)
-		sk.evicted += drop
-	}
-	sk.requests = append(sk.requests, rec)
+	ss.keep(sk, rec)
 	delay := sk.cfg.delay
 	close(ss.changed)
 	ss.changed = make(chan struct{})
