@@ -209,6 +209,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 		delivery: d.id, meta: d.meta, partner: m.Partner, kind: kindCode(m.Kind),
 		url: t.URL, at: start.UnixNano(), elapsed: end.Sub(start), code: int32(code), attempt: d.attempts,
 	}
+	s.st.observe(e.elapsed)
 	if timedOut {
 		err = fmt.Errorf("timeout: no complete response within %s (mock time)", pol.Timeout)
 	}

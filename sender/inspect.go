@@ -294,6 +294,28 @@ func (s *Sender) Reset() {
 	s.notifyLocked()
 }
 
+// latencyStats turns the per-slot counts into Prometheus's cumulative form.
+func (c *counters) latencyStats() Latency {
+	lat := Latency{Bounds: append([]float64(nil), latencyBounds[:]...), Buckets: make([]uint64, len(latencyBounds)), Sum: c.latencySum.Seconds()}
+	for i, n := range c.latency {
+		lat.Count += n
+		if i < len(latencyBounds) {
+			lat.Buckets[i] = lat.Count
+		}
+	}
+	return lat
+}
+
+// Latency is the histogram of attempt durations in mock time, in the shape
+// Prometheus wants: Buckets[i] counts the attempts of at most Bounds[i]
+// seconds (cumulative); Count and Sum (seconds) cover every attempt.
+type Latency struct {
+	Bounds  []float64
+	Buckets []uint64
+	Count   uint64
+	Sum     float64
+}
+
 // Stats is a snapshot of the sender's counters (for metrics).
 type Stats struct {
 	Pending    int // deliveries not final (the next four together)
@@ -311,6 +333,8 @@ type Stats struct {
 	Delivered      uint64 // deliveries by final state
 	Failed         uint64
 	Canceled       uint64
+	// Latency of the attempts made (canceled ones made no HTTP).
+	Latency Latency
 }
 
 // Stats returns the current counters.
@@ -319,6 +343,7 @@ func (s *Sender) Stats() Stats {
 	defer s.mu.Unlock()
 	st := s.st
 	return Stats{
+		Latency:   st.latencyStats(),
 		Pending:   st.scheduled + st.retrying + st.ready + st.inFlight,
 		Scheduled: st.scheduled, Retrying: st.retrying, Ready: st.ready, InFlight: st.inFlight,
 		Retained: len(s.retained.buf), LogEntries: s.logs.n, LogEvicted: s.logs.evicted,

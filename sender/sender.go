@@ -132,6 +132,25 @@ type Sender struct {
 type counters struct {
 	scheduled, retrying, ready, inFlight                    int
 	sent, attempts, failedAttempts, delivered, failed, canc uint64
+	// latency counts attempts by the first bound of latencyBounds their
+	// mock-time duration fits in (the last slot: longer than every bound).
+	latency    [len(latencyBounds) + 1]uint64
+	latencySum time.Duration
+}
+
+// latencyBounds are the attempt-latency histogram's upper bounds, in
+// seconds of mock time; the last is the vendor's 30 s timeout.
+var latencyBounds = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30}
+
+// observe counts one attempt's duration.
+func (c *counters) observe(d time.Duration) {
+	sec := d.Seconds()
+	i := 0
+	for i < len(latencyBounds) && sec > latencyBounds[i] {
+		i++
+	}
+	c.latency[i]++
+	c.latencySum += d
 }
 
 // meta is what deliveries share, interned with package unique so that a

@@ -641,7 +641,11 @@ func TestWaitRedeliverReset(t *testing.T) {
 	if _, ok := h.s.NextDue(); ok {
 		t.Error("Reset kept the schedule")
 	}
-	if st := h.s.Stats(); st != (Stats{}) {
+	st := h.s.Stats()
+	if st.Latency.Count != 0 || st.Latency.Sum != 0 {
+		t.Errorf("latency after reset %+v", st.Latency)
+	}
+	if st.Latency = (Latency{}); !reflect.DeepEqual(st, Stats{}) {
 		t.Errorf("stats after reset %+v", st)
 	}
 	if _, err := h.s.Wait(h.ctx, "not-an-id", IsFinal); !errors.Is(err, ErrNotFound) {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -14,34 +13,21 @@ import (
 // MetricsPath is where Prometheus scrapes the mock.
 const MetricsPath = "/metrics"
 
-// latencyBuckets are attempt latencies in seconds of mock time, around the
-// vendor's 30 s timeout.
-var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30}
-
 // metricsCollector turns the sender's counters into metrics when scraped.
-// Nothing is counted on the delivery path: the counters exist anyway, and
-// the latency histogram is filled from the attempt log, scrape by scrape.
+// The sender keeps every counter, the latency histogram included, so a
+// scrape costs one snapshot and the collector holds no state.
 type metricsCollector struct {
 	stats func() sender.Stats
-	logs  LogReader
 
 	deliveries, attempts, queue, retries, logEntries, evictions, sent, latency *prometheus.Desc
-
-	mu      sync.Mutex // serialises scrapes: the histogram state below
-	lastID  string     // newest log entry already observed
-	written uint64     // entries ever written to the log at the last scrape
-	buckets []uint64   // cumulative counts per latencyBuckets entry
-	count   uint64
-	sum     float64
 }
 
-func newMetricsCollector(stats func() sender.Stats, logs LogReader) *metricsCollector {
+func newMetricsCollector(stats func() sender.Stats) *metricsCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("bullseye_mock_"+name, help, labels, nil)
 	}
 	return &metricsCollector{
 		stats:      stats,
-		logs:       logs,
 		sent:       d("deliveries_sent_total", "Deliveries accepted by the sender since start or the last reset."),
 		deliveries: d("deliveries_total", "Deliveries that reached a final state, by outcome (delivered, failed, canceled).", "outcome"),
 		attempts:   d("attempts_total", "HTTP attempts made, by outcome (success: 2xx; failure: anything else).", "outcome"),
@@ -49,8 +35,7 @@ func newMetricsCollector(stats func() sender.Stats, logs LogReader) *metricsColl
 		retries:    d("pending_retries", "Deliveries waiting for a retry."),
 		logEntries: d("log_entries", "Entries in the bounded attempt log."),
 		evictions:  d("log_evictions_total", "Attempt-log entries evicted because the log was full."),
-		latency:    d("attempt_latency_seconds", "Latency of HTTP attempts in mock time, read from the attempt log at scrape time."),
-		buckets:    make([]uint64, len(latencyBuckets)),
+		latency:    d("attempt_latency_seconds", "Latency of HTTP attempts in mock time."),
 	}
 }
 
@@ -84,47 +69,14 @@ func (c *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- c.histogram(st)
 }
 
-// histogram observes the log entries written since the last scrape. The log
-// is newest first; it reads as many entries as were written since (plus a
-// margin for those written meanwhile) and stops at the newest one seen
-// before. Entries evicted between two scrapes are not observed: the
-// histogram is a sample then, and log_evictions_total says so.
+// histogram is the sender's own latency histogram: counted as attempts
+// finish, so it is exact whatever the log evicts, and a scrape reads no log.
 func (c *metricsCollector) histogram(st sender.Stats) prometheus.Metric {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	written := uint64(st.LogEntries) + st.LogEvicted
-	fresh := uint64(st.LogEntries) // after a reset, every entry is new
-	if written >= c.written {
-		fresh = min(written-c.written, fresh)
+	b := make(map[float64]uint64, len(st.Latency.Bounds))
+	for i, le := range st.Latency.Bounds {
+		b[le] = st.Latency.Buckets[i]
 	}
-	c.written = written
-	if c.logs != nil && fresh > 0 {
-		entries, _ := c.logs.Logs(sender.LogQuery{AllPartners: true, Page: 1, PageSize: int(fresh) + 64})
-		for _, e := range entries {
-			if e.ID == c.lastID {
-				break
-			}
-			if e.Status == sender.StatusCanceled {
-				continue // no HTTP was made
-			}
-			sec := float64(e.ResponseTimeMs) / 1000
-			c.count++
-			c.sum += sec
-			for i, b := range latencyBuckets {
-				if sec <= b {
-					c.buckets[i]++
-				}
-			}
-		}
-		if len(entries) > 0 {
-			c.lastID = entries[0].ID
-		}
-	}
-	b := make(map[float64]uint64, len(latencyBuckets))
-	for i, le := range latencyBuckets {
-		b[le] = c.buckets[i]
-	}
-	return prometheus.MustNewConstHistogram(c.latency, c.count, c.sum, b)
+	return prometheus.MustNewConstHistogram(c.latency, st.Latency.Count, st.Latency.Sum, b)
 }
 
 // metricsHandler serves a registry of the mock's own, not the global one,
@@ -133,7 +85,7 @@ func (c *metricsCollector) histogram(st sender.Stats) prometheus.Metric {
 func (s *Server) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		newMetricsCollector(s.deliveries.Stats, s.logs),
+		newMetricsCollector(s.deliveries.Stats),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
