@@ -19,20 +19,18 @@ import (
 )
 
 type sendCmd struct {
-	Type       string          `arg:"" default:"visitor.identified" help:"Event type: visitor.identified, credits.allocated, credits.low, credits.exhausted or billing.period_closed."`
-	URL        string          `name:"url" required:"" env:"BULLSEYE_MOCK_URL" help:"Receiver URL."`
-	Secret     string          `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret; without one, requests carry no signature (as the vendor does)."`
-	Count      int             `default:"1" help:"Events to send."`
-	Rate       string          `help:"Events per unit of mock time (10/s, 30/m, 2/h); all at once when omitted."`
-	Fault      []string        `sep:"," placeholder:"FAULT" help:"Fault on the events: a signature fault (wrong_secret, missing, empty, non_hex, truncated, uppercase, other_bytes, reserialized), duplicate (a copy at the same instant) or duplicate:10s (a copy later). Repeatable."`
-	FaultShare float64         `name:"fault-share" default:"1" help:"Share of the events that get each fault, spread evenly (0.25: every fourth)."`
-	Dialect    string          `default:"partner" enum:"partner,integration" help:"partner (full, event_type) or integration (short, event)."`
-	Seed       int64           `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of the fake values."`
-	TimeScale  float64         `name:"time-scale" default:"1" env:"BULLSEYE_MOCK_TIME_SCALE" help:"Run mock time N times faster: retry delays, the timeout and the rate."`
-	Delays     []time.Duration `name:"retry-delays" default:"1m,5m,30m" sep:"," help:"Wait before each retry, in mock time."`
-	Attempts   int             `name:"max-attempts" default:"4" help:"Attempts per delivery in all."`
-	Timeout    time.Duration   `default:"30s" help:"A receiver must answer in full within this much mock time."`
-	Progress   string          `default:"auto" enum:"auto,always,never" help:"Progress line on stderr: auto shows it on a terminal only."`
+	Type       string   `arg:"" default:"visitor.identified" help:"Event type: visitor.identified, credits.allocated, credits.low, credits.exhausted or billing.period_closed."`
+	URL        string   `name:"url" required:"" env:"BULLSEYE_MOCK_URL" help:"Receiver URL."`
+	Secret     string   `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret; without one, requests carry no signature (as the vendor does)."`
+	Count      int      `default:"1" help:"Events to send."`
+	Rate       string   `help:"Events per unit of mock time (10/s, 30/m, 2/h); all at once when omitted."`
+	Fault      []string `sep:"," placeholder:"FAULT" help:"Fault on the events: a signature fault (wrong_secret, missing, empty, non_hex, truncated, uppercase, other_bytes, reserialized), duplicate (a copy at the same instant) or duplicate:10s (a copy later). Repeatable."`
+	FaultShare float64  `name:"fault-share" default:"1" help:"Share of the events that get each fault, spread evenly (0.25: every fourth)."`
+	Dialect    string   `default:"partner" enum:"partner,integration" env:"BULLSEYE_MOCK_DIALECT" help:"partner (full, event_type) or integration (short, event)."`
+	Seed       int64    `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of the fake values."`
+	TimeScale  float64  `name:"time-scale" default:"1" env:"BULLSEYE_MOCK_TIME_SCALE" help:"Run mock time N times faster: retry delays, the timeout and the rate."`
+	retryFlags
+	Progress string `default:"auto" enum:"auto,always,never" help:"Progress line on stderr: auto shows it on a terminal only."`
 }
 
 func (c *sendCmd) faults() ([]events.Fault, error) {
@@ -98,8 +96,8 @@ func (c *sendCmd) Run(e *env) error {
 	if err != nil {
 		return usageError{err}
 	}
-	policy := sender.Policy{Delays: c.Delays, Attempts: c.Attempts, Timeout: c.Timeout}
-	if err := policy.Validate(); err != nil {
+	policy, err := c.policy()
+	if err != nil {
 		return usageError{err}
 	}
 	dialect := fixtures.Dialect(c.Dialect)

@@ -15,6 +15,18 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
+// retryFlags are the retry-policy flags of every command that sends.
+type retryFlags struct {
+	RetryDelays []time.Duration `name:"retry-delays" default:"1m,5m,30m" sep:"," env:"BULLSEYE_MOCK_RETRY_DELAYS" help:"Wait before each retry, in mock time."`
+	MaxAttempts int             `name:"max-attempts" default:"4" env:"BULLSEYE_MOCK_MAX_ATTEMPTS" help:"Attempts per delivery in all (the first plus retries)."`
+	Timeout     time.Duration   `default:"30s" env:"BULLSEYE_MOCK_TIMEOUT" help:"A receiver must answer in full within this much mock time."`
+}
+
+func (f retryFlags) policy() (sender.Policy, error) {
+	p := sender.Policy{Delays: f.RetryDelays, Attempts: f.MaxAttempts, Timeout: f.Timeout}
+	return p, p.Validate()
+}
+
 // maxTimeScale keeps mock time within time.Duration's range for years.
 const maxTimeScale = 1_000_000
 
@@ -31,15 +43,13 @@ type serveCmd struct {
 	StrictHTTPS bool  `name:"strict-https" env:"BULLSEYE_MOCK_STRICT_HTTPS" help:"Reject webhook URLs that are not https, as the real service does."`
 	MaxBody     int64 `name:"max-body" default:"1048576" env:"BULLSEYE_MOCK_MAX_BODY" help:"Largest request body accepted, in bytes; larger ones get 413."`
 
-	RetryDelays        []time.Duration `name:"retry-delays" default:"1m,5m,30m" sep:"," env:"BULLSEYE_MOCK_RETRY_DELAYS" help:"Wait before each retry, in mock time."`
-	MaxAttempts        int             `name:"max-attempts" default:"4" env:"BULLSEYE_MOCK_MAX_ATTEMPTS" help:"Attempts per delivery in all (the first plus retries)."`
-	Timeout            time.Duration   `default:"30s" env:"BULLSEYE_MOCK_TIMEOUT" help:"A receiver must answer in full within this much mock time."`
-	Workers            int             `default:"256" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
-	PerEndpoint        int             `name:"per-endpoint" default:"64" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
-	LogCap             int             `name:"log-cap" default:"100000" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
-	DeliveryCap        int             `name:"delivery-cap" default:"10000" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`
-	CACert             string          `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for https receivers."`
-	InsecureSkipVerify bool            `name:"insecure-skip-verify" env:"BULLSEYE_MOCK_INSECURE_SKIP_VERIFY" help:"Do not verify receivers' TLS certificates."`
+	retryFlags
+	Workers            int    `default:"256" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
+	PerEndpoint        int    `name:"per-endpoint" default:"64" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
+	LogCap             int    `name:"log-cap" default:"100000" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
+	DeliveryCap        int    `name:"delivery-cap" default:"10000" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`
+	CACert             string `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for https receivers."`
+	InsecureSkipVerify bool   `name:"insecure-skip-verify" env:"BULLSEYE_MOCK_INSECURE_SKIP_VERIFY" help:"Do not verify receivers' TLS certificates."`
 
 	TLSCert       string `name:"tls-cert" type:"existingfile" env:"BULLSEYE_MOCK_TLS_CERT" help:"Serve HTTPS with this PEM certificate (with --tls-key)."`
 	TLSKey        string `name:"tls-key" type:"existingfile" env:"BULLSEYE_MOCK_TLS_KEY" help:"PEM private key of --tls-cert."`
@@ -80,8 +90,8 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 			return mock.Config{}, usagef("--api-key must not be empty")
 		}
 	}
-	policy := sender.Policy{Delays: c.RetryDelays, Attempts: c.MaxAttempts, Timeout: c.Timeout}
-	if err := policy.Validate(); err != nil {
+	policy, err := c.policy()
+	if err != nil {
 		return mock.Config{}, usageError{err}
 	}
 	cfg := mock.Config{
