@@ -99,8 +99,9 @@ func CheckBounded(s *Scenario, opts Options) error { return checkBounded(s.Steps
 
 // RunOn runs s in env, as the partner of the scenario's api_key (or
 // env.APIKey), on env's clock. The error is for problems that stop a run
-// (an unbounded every without opts.Unbounded, a cancelled context); failed
-// expectations are in the report.
+// (an unbounded every without opts.Unbounded, a setup the store refuses, a
+// cancelled context), with the report so far when the run had started;
+// failed expectations are in the report.
 func RunOn(ctx context.Context, env Env, s *Scenario, opts Options) (*Report, error) {
 	if err := checkBounded(s.Steps, opts); err != nil {
 		return nil, err
@@ -118,7 +119,8 @@ func RunOn(ctx context.Context, env Env, s *Scenario, opts Options) (*Report, er
 	}
 	r.log = r.log.With("scenario", s.Name)
 	start := r.clk.Now()
-	err := r.setup()
+	serr := r.setup()
+	err := serr
 	if err == nil {
 		err = r.steps(ctx, s.Steps)
 	}
@@ -130,7 +132,7 @@ func RunOn(ctx context.Context, env Env, s *Scenario, opts Options) (*Report, er
 	}
 	if err != nil {
 		r.rep.Error = err.Error()
-		if ctx.Err() != nil {
+		if serr != nil || ctx.Err() != nil {
 			return r.rep, err
 		}
 	}
@@ -148,6 +150,7 @@ type runner struct {
 	partner string
 	orgs    map[string]string // name and external id -> organization id
 	ids     []string          // deliveries in the order sent
+	open    []string          // those of ids not yet seen final
 	rep     *Report
 }
 
@@ -165,20 +168,12 @@ func (r *runner) setup() error {
 	}
 	r.partner = p.ID
 	for _, o := range r.s.Organizations {
-		org := r.m.Fixtures.NewOrganization(r.clk.Now())
-		org.Name, org.Status, org.Tier, org.Domain = o.Name, o.Status, o.Tier, ""
-		if o.ExternalID != "" {
-			org.ExternalID = o.ExternalID
-		}
-		if o.Credits > 0 {
-			org.Credits = o.Credits
-		}
-		added, err := r.m.Store.AddOrganization(r.partner, org)
+		org, err := r.organization(o)
 		if err != nil {
 			return fmt.Errorf("organization %q: %w", o.Name, err)
 		}
-		r.orgs[o.Name] = added.ID
-		r.orgs[added.ExternalID] = added.ID
+		r.orgs[o.Name] = org.ID
+		r.orgs[org.ExternalID] = org.ID
 	}
 	kinds := []string{sender.KindIdentification, sender.KindBilling}
 	for _, kind := range kinds {
@@ -201,6 +196,42 @@ func (r *runner) setup() error {
 		}
 	}
 	return nil
+}
+
+// organization adds one of the file's organizations to the partner; one
+// with an external_id the partner already has is that organization, as it
+// is: the same file run twice on one mock (or two files naming one
+// customer) acts on the same organization.
+func (r *runner) organization(o Organization) (fixtures.Organization, error) {
+	existing := func() (fixtures.Organization, bool, error) {
+		if o.ExternalID == "" {
+			return fixtures.Organization{}, false, nil
+		}
+		found, _, err := r.m.Store.Organizations(r.partner, store.OrgFilter{ExternalID: o.ExternalID, Page: 1, PageSize: 1})
+		if err != nil || len(found) == 0 {
+			return fixtures.Organization{}, false, err
+		}
+		return found[0], true, nil
+	}
+	if org, ok, err := existing(); ok || err != nil {
+		return org, err
+	}
+	org := r.m.Fixtures.NewOrganization(r.clk.Now())
+	org.Name, org.Status, org.Tier, org.Domain = o.Name, o.Status, o.Tier, ""
+	if o.ExternalID != "" {
+		org.ExternalID = o.ExternalID
+	}
+	if o.Credits > 0 {
+		org.Credits = o.Credits
+	}
+	added, err := r.m.Store.AddOrganization(r.partner, org)
+	if errors.Is(err, store.ErrConflict) {
+		// Another run added it since we looked.
+		if org, ok, lerr := existing(); ok || lerr != nil {
+			return org, lerr
+		}
+	}
+	return added, err
 }
 
 func (r *runner) webhook(w Webhook) error {
@@ -235,7 +266,9 @@ func (r *runner) step(ctx context.Context, st Step) error {
 	case st.Every != nil:
 		return r.every(ctx, st.Every)
 	case st.Expect != nil:
-		if err := r.idle(ctx); err != nil {
+		// The expectation reads the run's deliveries only: what happens
+		// to others' does not hold it up.
+		if _, err := r.own(ctx); err != nil {
 			return err
 		}
 		o := r.expect(st.Expect)
@@ -264,6 +297,7 @@ func (r *runner) send(s *Send) error {
 	}
 	ids, err := r.m.Events.Emit(req)
 	r.ids = append(r.ids, ids...)
+	r.open = append(r.open, ids...)
 	r.log.Info("sent", "type", s.Type, "count", s.Count, "deliveries", len(ids))
 	return err
 }
@@ -315,24 +349,108 @@ func (r *runner) until(ctx context.Context, t time.Time) error {
 	return r.idle(ctx)
 }
 
-// settled waits until no delivery is pending.
+// settled waits until every delivery this run created is final. Other
+// deliveries on the mock (another partner's, another test's, another run's)
+// are not waited for: they may stay pending for ever. A manual clock is moved
+// only as far as the run's own deliveries need: from one of their due
+// attempts (or timeouts) to the next, never past the last one.
 func (r *runner) settled(ctx context.Context) error {
 	if r.man == nil {
-		return r.m.Sender.Settled(ctx)
+		for _, id := range r.open {
+			if _, err := r.m.Sender.Wait(ctx, id, sender.IsFinal); err != nil && !errors.Is(err, sender.ErrNotFound) {
+				return err
+			}
+		}
+		r.open = nil
+		return nil
 	}
 	for {
-		if err := r.idle(ctx); err != nil {
+		pending, err := r.own(ctx)
+		if err != nil {
 			return err
 		}
-		if r.m.Sender.Stats().Pending == 0 {
+		if len(pending) == 0 {
 			return nil
 		}
-		next, ok := r.next()
-		if !ok {
-			return errors.New("deliveries are pending but nothing is scheduled")
+		next := *pending[0].NextAttemptAt
+		for _, info := range pending[1:] {
+			if info.NextAttemptAt.Before(next) {
+				next = *info.NextAttemptAt
+			}
 		}
 		r.man.Set(next)
 	}
+}
+
+// own waits until the current mock instant has done what it can for the
+// run's own deliveries: each is final, or scheduled for a later time. It
+// returns the scheduled ones (all of them carry NextAttemptAt). Under a
+// manual clock, an own attempt still in flight after the grace period is
+// taken to hang, and the clock moves to the next timer, at most the
+// attempt's timeout. Other deliveries are not waited for. Without a manual
+// clock to move (a scaled one, or LeaveClock) it returns at once.
+func (r *runner) own(ctx context.Context) ([]sender.DeliveryInfo, error) {
+	if r.man == nil {
+		return nil, nil
+	}
+	for {
+		now := r.clk.Now()
+		done := func(i sender.DeliveryInfo) bool {
+			return i.Final() || (i.NextAttemptAt != nil && i.NextAttemptAt.After(now))
+		}
+		gctx, cancel := context.WithTimeout(ctx, r.opts.Grace)
+		var pending []sender.DeliveryInfo
+		open := r.open[:0:0]
+		var stuck *sender.DeliveryInfo
+		for _, id := range r.open {
+			info, err := r.m.Sender.Wait(gctx, id, done)
+			switch {
+			case errors.Is(err, sender.ErrNotFound):
+				continue // forgotten (a reset): nothing more will happen to it
+			case err != nil:
+				stuck = &info
+			case !info.Final():
+				pending = append(pending, info)
+				open = append(open, id)
+			}
+			if stuck != nil {
+				break
+			}
+		}
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if stuck == nil {
+			r.open = open
+			return pending, nil
+		}
+		r.unstick(now, *stuck)
+	}
+}
+
+// unstick moves the manual clock to the next timer when one of the run's
+// deliveries made no progress for the grace period: an attempt in flight
+// to a receiver that does not answer ends at its timeout (a timer), and one
+// ready but waiting for a worker or an endpoint slot waits for others' to
+// end. A timer farther than an attempt's timeout is not the one awaited
+// (the attempt's own is not set yet), so the clock stays.
+func (r *runner) unstick(now time.Time, stuck sender.DeliveryInfo) {
+	t, ok := r.man.Next()
+	if !ok || !t.After(now) {
+		return
+	}
+	if stuck.State == sender.StateInFlight {
+		timeout := stuck.Policy.Timeout
+		if timeout <= 0 {
+			timeout = sender.DefaultTimeout
+		}
+		if t.After(now.Add(timeout)) {
+			return
+		}
+	}
+	r.log.Info("receiver not answering; moving the manual clock to the next timeout", "to", t)
+	r.man.Set(t)
 }
 
 // next is the earliest thing that will happen: a due attempt, or a timer

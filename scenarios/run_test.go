@@ -6,14 +6,17 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
 	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
 	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 func mustParse(t *testing.T, src string) *scenarios.Scenario {
@@ -165,5 +168,188 @@ func TestParseJSONWithTabs(t *testing.T) {
 	s, err := scenarios.Parse("t.json", []byte("{\n\t\"name\": \"tabs\",\n\t\"steps\": [\n\t\t{\"wait\": \"settled\"}\n\t]\n}\n"))
 	if err != nil || s.Name != "tabs" {
 		t.Fatalf("%v %+v", err, s)
+	}
+}
+
+// startMock starts a mock for a test and closes it at the end.
+func startMock(tb testing.TB, cfg mock.Config) *mock.Mock {
+	tb.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	m, err := mock.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := m.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = m.Close(ctx)
+	})
+	return m
+}
+
+// othersPending gives the mock's second partner two deliveries that stay
+// pending for the whole test: one in flight to a receiver that does not
+// answer, one due 1000 hours from now. It returns their ids.
+func othersPending(t *testing.T, m *mock.Mock, hangingURL string) []string {
+	t.Helper()
+	other := m.Partners()[1].ID
+	on := true
+	if _, err := m.Store.UpdateWebhook(other, sender.KindIdentification, store.WebhookPatch{URL: &hangingURL, Enabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	inFlight, err := m.Events.Emit(events.Request{PartnerID: other, Type: "visitor.identified"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := m.Sender.Wait(ctx, inFlight[0], sender.InState(sender.StateInFlight)); err != nil {
+		t.Fatalf("the other partner's delivery never went out: %v", err)
+	}
+	later, err := m.Events.Emit(events.Request{PartnerID: other, Type: "visitor.identified", At: m.Config().Clock.Now().Add(1000 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(inFlight, later...)
+}
+
+func wantPending(t *testing.T, m *mock.Mock, ids []string) {
+	t.Helper()
+	for _, id := range ids {
+		if info, ok := m.Sender.Delivery(id); !ok || info.Final() {
+			t.Errorf("the other partner's delivery %s is %s: the run moved it along", id, info.State)
+		}
+	}
+}
+
+// wait: settled waits for the run's own deliveries only. Under the manual
+// clock it moves the clock to the run's own retries and no further: not
+// into another partner's schedule, and not to another receiver's timeout.
+func TestSettledWaitsForTheRunsOwnDeliveriesOnly(t *testing.T) {
+	var calls atomic.Int32
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer recv.Close()
+	release := make(chan struct{})
+	other := httptest.NewServer(hanging(release))
+	defer other.Close()
+	defer close(release)
+
+	clk := clock.NewManual(scenarios.StartTime())
+	m := startMock(t, mock.Config{Clock: clk, APIKeys: []string{"key-run", "key-other"}})
+	others := othersPending(t, m, other.URL)
+	s := mustParse(t, `
+steps:
+  - send: {type: visitor.identified}
+  - wait: settled
+  - expect: {state: delivered, statuses: [503, 200], offsets: [0s, 1m]}
+`)
+	// A long grace: the old runner waited for the other receiver to answer.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rep, err := scenarios.RunOn(ctx, standalone.Env(m), s, scenarios.Options{URL: recv.URL, Grace: time.Hour})
+	if err != nil || !rep.Passed {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if got := clk.Now().Sub(scenarios.StartTime()); got != time.Minute {
+		t.Errorf("the run moved the clock %s, want 1m (its own retry)", got)
+	}
+	wantPending(t, m, others)
+}
+
+// The same under a scaled clock, and under a manual one the run leaves to
+// others: the run waits for its own deliveries, not for the sender to be
+// empty.
+func TestSettledScaledWaitsForTheRunsOwnDeliveriesOnly(t *testing.T) {
+	recv := httptest.NewServer(http.HandlerFunc(acceptAll))
+	defer recv.Close()
+	for _, tc := range []struct {
+		name  string
+		clk   clock.Clock
+		scale float64
+	}{
+		{"scaled", clock.Scaled(600), 600},
+		{"leaveClock", clock.NewManual(scenarios.StartTime()), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			other := httptest.NewServer(hanging(release))
+			t.Cleanup(other.Close)
+			m := startMock(t, mock.Config{Clock: tc.clk, TimeScale: tc.scale, APIKeys: []string{"key-run", "key-other"}})
+			t.Cleanup(func() { close(release) }) // before the mock's Close, which waits for attempts
+			others := othersPending(t, m, other.URL)
+			s := mustParse(t, `
+steps:
+  - send: {type: visitor.identified, count: 3}
+  - wait: settled
+  - expect: {states: {delivered: 3}}
+`)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			rep, err := scenarios.RunOn(ctx, standalone.Env(m), s, scenarios.Options{URL: recv.URL, LeaveClock: true})
+			if err != nil || !rep.Passed {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			wantPending(t, m, others)
+		})
+	}
+}
+
+// A run whose setup fails is an error, not a failed run.
+func TestRunSetupErrorIsAnError(t *testing.T) {
+	m := startMock(t, mock.Config{Clock: clock.NewManual(scenarios.StartTime())})
+	env := standalone.Env(m)
+	env.APIKey = ""
+	rep, err := scenarios.RunOn(context.Background(), env, mustParse(t, "steps: [{wait: settled}]"), scenarios.Options{})
+	if err == nil || !strings.Contains(err.Error(), "no partner") {
+		t.Fatalf("err = %v, want the setup's", err)
+	}
+	if rep == nil || rep.Passed || rep.Error != err.Error() {
+		t.Errorf("report = %+v", rep)
+	}
+}
+
+// The same file run twice on one mock acts on the same organization: the
+// second run finds the external_id the first added.
+func TestRunTwiceReusesOrganization(t *testing.T) {
+	recv := httptest.NewServer(http.HandlerFunc(acceptAll))
+	defer recv.Close()
+	m := startMock(t, mock.Config{Clock: clock.NewManual(scenarios.StartTime())})
+	s := mustParse(t, `
+organizations:
+  - {name: Acme, external_id: acme-1, credits: 7}
+steps:
+  - send: {type: visitor.identified, organization: acme-1}
+  - send: {type: visitor.identified, organization: Acme}
+  - wait: settled
+  - expect: {states: {delivered: 2}}
+`)
+	for i := range 2 {
+		rep, err := scenarios.RunOn(context.Background(), standalone.Env(m), s, scenarios.Options{URL: recv.URL})
+		if err != nil || !rep.Passed {
+			t.Fatalf("run %d: %v %+v", i+1, err, rep)
+		}
+	}
+	partner := m.Partners()[0].ID
+	orgs, n, err := m.Store.Organizations(partner, store.OrgFilter{ExternalID: "acme-1", Page: 1, PageSize: 10})
+	if err != nil || n != 1 {
+		t.Fatalf("%d organizations with externalId acme-1 (%v), want 1", n, err)
+	}
+	infos, _ := m.Sender.Deliveries(sender.DeliveryQuery{PartnerID: partner, PageSize: 10})
+	if len(infos) != 4 {
+		t.Fatalf("%d deliveries, want 4", len(infos))
+	}
+	for _, i := range infos {
+		if i.OrganizationID != orgs[0].ID {
+			t.Errorf("delivery %s went to organization %s, want %s", i.ID, i.OrganizationID, orgs[0].ID)
+		}
 	}
 }
