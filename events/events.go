@@ -193,6 +193,11 @@ func (e *Emitter) Emit(r Request) ([]string, error) {
 			return ids, err
 		}
 		ids = append(ids, id)
+		if kind == sender.KindIdentification {
+			// Each identification uses one of the organization's credits
+			// (a duplicate repeats it, and uses none).
+			e.Store.UseCredit(r.PartnerID, org.ID)
+		}
 		for _, f := range dups {
 			dup := d
 			dup.DuplicateOf = id

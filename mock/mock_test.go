@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -227,5 +228,52 @@ func TestPartialPolicyKept(t *testing.T) {
 	p := m.Config().Policy
 	if len(p.Delays) != 1 || p.Delays[0] != time.Second || p.Attempts != 4 || p.Timeout != 30*time.Second {
 		t.Fatalf("policy %+v", p)
+	}
+}
+
+// TestCreditAllocationAnnounced: PUT credits sends credits.allocated to the
+// billing webhook with the allocation's real numbers, and identifications
+// count against the organization's credits.
+func TestCreditAllocationAnnounced(t *testing.T) {
+	clk := clock.NewManual(epoch)
+	rc := &receiver{statuses: []int{200}}
+	hook := httptest.NewServer(rc)
+	defer hook.Close()
+	m := startMock(t, Config{Clock: clk})
+	org := m.Partners()[0].OrganizationIDs[0]
+	key := DefaultAPIKey
+	call(t, m, key, "PUT", "/partner/webhooks/billing", `{"url": "`+hook.URL+`", "secret": "s", "enabled": true}`)
+	call(t, m, key, "PUT", "/partner/webhooks/identification", `{"url": "`+hook.URL+`", "secret": "s", "enabled": true}`)
+	ids, err := m.Events.Emit(events.Request{PartnerID: m.Partners()[0].ID, Type: "visitor.identified", OrganizationID: org, Count: 2})
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("emit: %v %v", ids, err)
+	}
+	a := call(t, m, key, "PUT", "/partner/organizations/"+org+"/credits", `{"credits": 750, "notes": "top-up"}`)["allocation"].(map[string]any)
+	if a["creditsUsed"] != 2.0 || a["creditsAvailable"] != 748.0 {
+		t.Fatalf("allocation %v", a)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.Sender.Settled(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var billing map[string]any
+	for _, r := range rc.got {
+		var v map[string]any
+		if err := json.Unmarshal(r.body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v["event_type"] == "credits.allocated" {
+			billing = v
+		}
+	}
+	if billing == nil {
+		t.Fatal("no credits.allocated delivery")
+	}
+	al := billing["allocation"].(map[string]any)
+	ch := billing["change"].(map[string]any)
+	if billing["organization_id"] != org || al["credits_allocated"] != 750.0 || al["credits_used"] != 2.0 ||
+		al["credits_available"] != 748.0 || al["id"] != a["id"] || ch["notes"] != "top-up" {
+		t.Fatalf("payload %v", billing)
 	}
 }

@@ -148,6 +148,7 @@ func (s *Server) routes() {
 	api := apiRouter{s: s, r: r}
 	s.registerWebhookRoutes(api)
 	s.registerOrganizationRoutes(api)
+	s.registerBillingRoutes(api)
 	if s.deliveries != nil {
 		s.registerControlRoutes(r)
 	}

@@ -48,9 +48,10 @@ type Partner struct {
 
 type partner struct {
 	Partner
-	keyHash  [32]byte
-	webhooks map[string]Webhook
-	orgs     []fixtures.Organization // in creation order
+	keyHash     [32]byte
+	webhooks    map[string]Webhook
+	orgs        []fixtures.Organization // in creation order
+	allocations map[string]*Allocation  // by organization id
 }
 
 // Store is safe for concurrent use.
@@ -198,7 +199,12 @@ func (s *Store) AddOrganization(partnerID string, org fixtures.Organization) (fi
 			return fixtures.Organization{}, fmt.Errorf("an organization with externalId %q exists: %w", org.ExternalID, ErrConflict)
 		}
 	}
+	if err := p.checkPool(org.ID, org.Credits); err != nil {
+		return fixtures.Organization{}, err
+	}
 	p.orgs = append(p.orgs, org)
+	a := p.allocation(org.ID)
+	a.CreditsAllocated, a.AllocatedAt = org.Credits, org.CreatedAt.UTC()
 	return org, nil
 }
 
