@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -25,6 +26,11 @@ type ScenarioRun func(ctx context.Context) (report any, passed bool, err error)
 // always kept.
 const maxRuns = 100
 
+// MaxRunningScenarios bounds the runs in progress at once: each holds a
+// goroutine and acts on the shared sender and clock. A start beyond it is
+// a 409 Conflict.
+const MaxRunningScenarios = 16
+
 // Run states, as scenarioRunJSON.State reports them.
 const (
 	RunRunning = "running"
@@ -34,12 +40,15 @@ const (
 )
 
 type scenarioRuns struct {
-	ctx    context.Context // cancelled by StopScenarios
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	seq    int
-	byID   map[string]*scenarioRun
-	order  []string // oldest first
+	ctx     context.Context // cancelled by StopScenarios
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // the runs' goroutines; Add only under mu, while !closed
+	mu      sync.Mutex
+	closed  bool // StopScenarios or WaitScenarioRuns was called: no run starts
+	running int
+	seq     int
+	byID    map[string]*scenarioRun
+	order   []string // oldest first
 }
 
 type scenarioRun struct {
@@ -63,10 +72,43 @@ func newScenarioRuns() *scenarioRuns {
 	return &scenarioRuns{ctx: ctx, cancel: cancel, byID: map[string]*scenarioRun{}}
 }
 
-// StopScenarios cancels the scenario runs in progress (at shutdown).
+// StopScenarios cancels the scenario runs in progress and refuses new ones
+// (at shutdown). It does not wait for the runs to end: WaitScenarioRuns
+// does.
 func (s *Server) StopScenarios() {
-	if s.runs != nil {
-		s.runs.cancel()
+	rs := s.runs
+	if rs == nil {
+		return
+	}
+	rs.mu.Lock()
+	rs.closed = true
+	rs.mu.Unlock()
+	rs.cancel()
+}
+
+// WaitScenarioRuns refuses new scenario runs and waits until every run in
+// progress has ended, or ctx has; after StopScenarios the runs end at their
+// next step. Once it returns nil no run touches the sender any more, so the
+// mock's Close calls it before shutting the sender down.
+func (s *Server) WaitScenarioRuns(ctx context.Context) error {
+	rs := s.runs
+	if rs == nil {
+		return nil
+	}
+	rs.mu.Lock()
+	rs.closed = true
+	running := rs.running
+	rs.mu.Unlock()
+	done := make(chan struct{})
+	go func() { // ends with the last run, even when ctx ends first
+		rs.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for %d scenario runs to end: %w", running, ctx.Err())
 	}
 }
 
@@ -111,6 +153,18 @@ func (s *Server) scenarioStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	rs := s.runs
 	rs.mu.Lock()
+	if rs.closed {
+		rs.mu.Unlock()
+		return Errorf(CodeConflict, "the mock is shutting down: no scenario run starts").With("file", file)
+	}
+	if rs.running >= MaxRunningScenarios {
+		n := rs.running
+		rs.mu.Unlock()
+		return Errorf(CodeConflict, "%d scenario runs are running, the most at once: wait for one to end (GET /_mock/scenarios/runs/{id}/wait) and start this one again", n).
+			With("running", n).With("limit", MaxRunningScenarios)
+	}
+	rs.running++
+	rs.wg.Add(1)
 	rs.seq++
 	sr := &scenarioRun{done: make(chan struct{}), out: scenarioRunJSON{
 		ID: "run-" + strconv.Itoa(rs.seq), File: file, State: RunRunning, StartedAt: time.Now().UTC(),
@@ -122,9 +176,11 @@ func (s *Server) scenarioStart(w http.ResponseWriter, r *http.Request) error {
 	rs.mu.Unlock()
 
 	go func() {
+		defer rs.wg.Done()
 		report, passed, err := run(rs.ctx)
 		rs.mu.Lock()
 		defer rs.mu.Unlock()
+		rs.running--
 		sr.out.Report, sr.out.FinishedAt = report, time.Now().UTC()
 		switch {
 		case err != nil:
