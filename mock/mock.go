@@ -196,6 +196,11 @@ func (m *Mock) seed() error {
 			// Spread creation times over the past weeks so that listings
 			// sorted by createdAt have a meaningful order.
 			org := m.Fixtures.NewOrganization(now.Add(-time.Duration(m.cfg.Organizations-i) * 24 * time.Hour))
+			// Many seeded organizations share the credit pool: later ones
+			// get what is left rather than failing the start.
+			if b, err := m.Store.Billing(p.ID, now); err == nil {
+				org.Credits = min(org.Credits, b.PoolTotal-b.PoolUsed)
+			}
 			if _, err := m.Store.AddOrganization(p.ID, org); err != nil {
 				return err
 			}

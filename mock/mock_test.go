@@ -277,3 +277,15 @@ func TestCreditAllocationAnnounced(t *testing.T) {
 		t.Fatalf("payload %v", billing)
 	}
 }
+
+// TestManyOrganizationsShareThePool: seeding more organizations than the
+// credit pool covers starts anyway.
+func TestManyOrganizationsShareThePool(t *testing.T) {
+	m, err := New(Config{Organizations: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m.Partners()[0].OrganizationIDs); n != 300 {
+		t.Fatalf("%d organizations", n)
+	}
+}
