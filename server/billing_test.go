@@ -93,3 +93,8 @@ func TestBillingAndCredits(t *testing.T) {
 		t.Fatalf("overrides %s", req.Overrides)
 	}
 }
+
+func TestCreateOrganizationPastThePool(t *testing.T) {
+	f := newFixture(t, nil)
+	assertError(t, f.do(t, "POST", "/api/v1/partner/organizations", keyA, `{"name": "Big", "credits": 100000}`), 422, CodeUnprocessable, "allocation beyond the credit pool")
+}

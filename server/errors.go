@@ -78,6 +78,8 @@ func writeError(w http.ResponseWriter, err error) {
 		e = Errorf(CodeNotFound, "%v", err)
 	case errors.Is(err, store.ErrConflict):
 		e = Errorf(CodeConflict, "%v", err)
+	case errors.Is(err, store.ErrOverPool):
+		e = Errorf(CodeUnprocessable, "%v", err)
 	default:
 		e = Errorf(CodeInternalError, "internal error")
 	}
