@@ -36,7 +36,10 @@ func (c *runCmd) Run(e *env) error {
 				return usageError{fmt.Errorf("%s: %w", s.File, err)}
 			}
 			reports = append(reports, rep)
-			break // cancelled
+			if e.ctx.Err() != nil {
+				break // cancelled: the rest would not run either
+			}
+			continue // this file failed to set up; the others still run
 		}
 		reports = append(reports, rep)
 	}

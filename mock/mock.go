@@ -281,6 +281,7 @@ func (m *Mock) Close(ctx context.Context) (pending int, err error) {
 	}
 	var errs []error
 	m.Server.StopScenarios()
+	errs = append(errs, m.Server.WaitScenarioRuns(ctx))
 	if m.http != nil {
 		errs = append(errs, m.http.Shutdown(ctx))
 	}
