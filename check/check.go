@@ -116,7 +116,7 @@ func (r *Report) OK() bool { return r.Failed == 0 }
 // (a slow receiver delays later cases, but no case can disturb another's
 // verdict). It returns ErrUnreachable (wrapped) when the probe gets no HTTP
 // answer, and an error for an invalid Config. When ctx ends mid-run, it
-// returns the cases done so far with ctx's error.
+// returns the cases finished before with ctx's error.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := validURL(cfg.URL); err != nil {
 		return nil, err
@@ -153,6 +153,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return rep, err
 		}
 		res := c.run(ctx, b.forCase(c.name))
+		if err := ctx.Err(); err != nil {
+			// The case was cut short by the caller, not by the receiver:
+			// its "no answer" verdict would be a false failure.
+			return rep, err
+		}
 		res.Name = c.name
 		if res.Exchanges == nil {
 			res.Exchanges = []Exchange{}

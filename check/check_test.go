@@ -3,10 +3,13 @@ package check_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,5 +148,30 @@ func TestSelectionKeepsBytes(t *testing.T) {
 		if r.Name == "raw_whitespace" && r.Exchanges[0].Body != one.Results[0].Exchanges[0].Body {
 			t.Error("raw_whitespace sent other bytes when run alone")
 		}
+	}
+}
+
+// Cancelling mid-run keeps the finished cases and drops the one cut short,
+// whose "no answer" would blame the receiver.
+func TestCancelMidRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var n atomic.Int32
+	inner := naive.Handler(secret, naive.Flaws{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && n.Add(1) == 3 {
+			cancel() // the third case's request
+			// Read the body first: only then does the server notice the
+			// client hanging up, and end r's context.
+			io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rep, err := check.Run(ctx, check.Config{URL: srv.URL, Secret: secret, Seed: 1})
+	if !errors.Is(err, context.Canceled) || rep == nil || len(rep.Results) != 2 || !rep.OK() {
+		t.Fatalf("err %v, report %+v", err, rep)
 	}
 }
