@@ -15,7 +15,7 @@ import (
 // differ from what a Go or Python receiver would write back after parsing:
 // otherwise the case could not catch a re-serialising verifier.
 func TestRawBodies(t *testing.T) {
-	b := newRunner(Config{Seed: 1, Now: func() time.Time { return fixtures.ExampleTime }}).forCase("t")
+	b := newRunner(Config{Seed: 1, Now: func() time.Time { return fixtures.ExampleTime() }}).forCase("t")
 	plain := b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner)
 	var want any
 	json.Unmarshal(plain, &want)

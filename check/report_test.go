@@ -28,7 +28,7 @@ func flawedReport(t *testing.T) *check.Report {
 	srv := httptest.NewServer(naive.Handler(secret, naive.Flaws{MissingSignature500: true, Conflict: true, CaseInsensitive: true}))
 	t.Cleanup(srv.Close)
 	rep, err := check.Run(context.Background(), check.Config{URL: srv.URL + "/hook", Secret: secret, Seed: 42,
-		Now: func() time.Time { return fixtures.ExampleTime }, Cases: mustSelect(t, nil, []string{"raw_*", "duplicate_concurrent"})})
+		Now: func() time.Time { return fixtures.ExampleTime() }, Cases: mustSelect(t, nil, []string{"raw_*", "duplicate_concurrent"})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func ExampleTestServer_Advance() {
 	s.Advance(time.Hour)
 	d := s.Wait(id, sender.IsFinal)
 	for _, a := range d.Attempts {
-		fmt.Println(a.Attempt.Attempt, a.AttemptedAt.Sub(mock.TestStart), a.Status)
+		fmt.Println(a.Attempt.Attempt, a.AttemptedAt.Sub(mock.TestStart()), a.Status)
 	}
 	// Output:
 	// 1 0s retrying
@@ -115,7 +115,7 @@ func TestNewServerHelpers(t *testing.T) {
 	if s.AdvanceToNextDue() {
 		t.Error("AdvanceToNextDue moved with nothing scheduled")
 	}
-	if now := s.Advance(time.Minute); !now.Equal(mock.TestStart.Add(time.Minute)) {
+	if now := s.Advance(time.Minute); !now.Equal(mock.TestStart().Add(time.Minute)) {
 		t.Errorf("Advance = %s", now)
 	}
 }

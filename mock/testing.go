@@ -8,6 +8,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/server"
 	"github.com/bullseye-mock/bullseye-mock/store"
@@ -15,7 +16,7 @@ import (
 
 // TestStart is where the clock of a test server starts: the vendor's
 // example timestamp, so payload times are the same on every run.
-var TestStart = time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC)
+func TestStart() time.Time { return fixtures.ExampleTime() }
 
 // DefaultTestWait bounds every wait of a TestServer in real time, so a
 // delivery that never comes fails the test instead of hanging it.
@@ -76,7 +77,7 @@ func NewServer(tb testing.TB, opts ...TestOption) *TestServer {
 // StartServer starts a mock on a free loopback port with a manual clock
 // at TestStart (unless an option says otherwise). The caller closes it.
 func StartServer(opts ...TestOption) (*TestServer, error) {
-	manual := clock.NewManual(TestStart)
+	manual := clock.NewManual(TestStart())
 	cfg := Config{Addr: "127.0.0.1:0", Clock: manual, RateLimit: 0, ShutdownTimeout: 5 * time.Second}
 	for _, o := range opts {
 		o(&cfg)

@@ -21,7 +21,7 @@ import (
 // Keys lists the keys each object of the format accepts, by the object's
 // name in schema.json's $defs. The parser rejects any other key, and a test
 // keeps schema.json in step with this table.
-var Keys = map[string][]string{
+var objectKeys = map[string][]string{
 	"scenario":     {"name", "description", "seed", "clock", "partner", "webhooks", "organizations", "retry", "steps"},
 	"clock":        {"scaled"},
 	"partner":      {"api_key"},
@@ -126,9 +126,9 @@ func kindName(n *yaml.Node) string {
 // returns the values by key and the keys in file order.
 func (p *parser) fields(n *yaml.Node, object string) (map[string]*yaml.Node, []*yaml.Node, error) {
 	if n.Kind != yaml.MappingNode {
-		return nil, nil, p.errf(n, "%s is %s, expected a mapping with keys %s", object, kindName(n), strings.Join(Keys[object], ", "))
+		return nil, nil, p.errf(n, "%s is %s, expected a mapping with keys %s", object, kindName(n), strings.Join(objectKeys[object], ", "))
 	}
-	known := Keys[object]
+	known := objectKeys[object]
 	out := map[string]*yaml.Node{}
 	var order []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -908,7 +908,7 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 		}
 	}
 	if checks == 0 {
-		return nil, p.errf(n, "expect checks nothing, expected one of %s", strings.Join(Keys["expect"][1:], ", "))
+		return nil, p.errf(n, "expect checks nothing, expected one of %s", strings.Join(objectKeys["expect"][1:], ", "))
 	}
 	return e, nil
 }

@@ -161,7 +161,7 @@ func TestSchemaMatchesParser(t *testing.T) {
 	if err := json.Unmarshal(data, &schema); err != nil {
 		t.Fatal(err)
 	}
-	for object, keys := range Keys {
+	for object, keys := range objectKeys {
 		def, ok := schema.Defs[object]
 		if !ok {
 			t.Errorf("schema has no $defs/%s", object)
@@ -186,7 +186,7 @@ func TestSchemaMatchesParser(t *testing.T) {
 		}
 	}
 	for name, def := range schema.Defs {
-		if _, ok := Keys[name]; !ok && def.Properties != nil {
+		if _, ok := objectKeys[name]; !ok && def.Properties != nil {
 			t.Errorf("$defs/%s has properties the parser does not know of", name)
 		}
 	}
@@ -229,7 +229,7 @@ func TestExamplesParse(t *testing.T) {
 }
 
 func TestNearest(t *testing.T) {
-	keys := Keys["scenario"]
+	keys := objectKeys["scenario"]
 	for in, want := range map[string]string{"Steps": "steps", "seeds": "seed", "retries": "retry", "organisations": "organizations", "x": ""} {
 		if got := nearest(in, keys); got != want {
 			t.Errorf("nearest(%q) = %q, want %q", in, got, want)

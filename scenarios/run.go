@@ -25,7 +25,7 @@ const DefaultGrace = 5 * time.Second
 
 // StartTime is the mock time a manual-clock run starts at: fixed, so that a
 // seed gives the same payloads every run.
-func StartTime() time.Time { return fixtures.ExampleTime }
+func StartTime() time.Time { return fixtures.ExampleTime() }
 
 // Options change how a scenario runs.
 type Options struct {
