@@ -180,6 +180,7 @@ func (c *serveCmd) Run(e *env) error {
 	select {
 	case <-e.ctx.Done():
 	case err := <-m.Done():
+		_, _ = m.Close(context.Background()) // stop the sender; the serve error is what matters
 		return fmt.Errorf("server stopped: %w", err)
 	}
 	<-scenariosDone // they end with e.ctx, before the sender stops

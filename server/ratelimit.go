@@ -15,8 +15,9 @@ type rateLimiter struct {
 	limitText string
 	now       func() time.Time
 
-	mu      sync.Mutex
-	windows map[string]*window
+	mu        sync.Mutex
+	windows   map[string]*window
+	lastSweep time.Time
 }
 
 type window struct {
@@ -62,9 +63,13 @@ func (l *rateLimiter) take(key string) rateState {
 // evictStale drops finished windows, so keys seen once (such as the
 // addresses of unauthenticated clients) do not pile up.
 func (l *rateLimiter) evictStale(now time.Time) {
-	if len(l.windows) < 1024 {
+	// At most once a minute: every window is a minute long, so sweeping
+	// more often finds nothing new, and many fresh keys would make each
+	// new key pay for a scan.
+	if len(l.windows) < 1024 || now.Sub(l.lastSweep) < time.Minute {
 		return
 	}
+	l.lastSweep = now
 	for k, w := range l.windows {
 		if now.Sub(w.start) >= time.Minute {
 			delete(l.windows, k)

@@ -421,3 +421,24 @@ func TestRateLimitCountsUnauthenticated(t *testing.T) {
 	}
 	assertError(t, f.do(t, "GET", "/api/v1/partner/webhooks", "guess", ""), 429, CodeTooManyRequests, "rate limit")
 }
+
+// TestRateLimiterSweepsStaleWindows: finished windows of one-off keys go,
+// at most once a minute, and live windows stay.
+func TestRateLimiterSweepsStaleWindows(t *testing.T) {
+	now := epoch
+	l := newRateLimiter(10, func() time.Time { return now })
+	for i := 0; i < 2000; i++ {
+		l.take(strconv.Itoa(i))
+	}
+	now = now.Add(time.Minute)
+	l.take("live")
+	if n := len(l.windows); n != 1 {
+		t.Fatalf("%d windows after the sweep, want only the live one", n)
+	}
+	for i := 0; i < 2000; i++ {
+		l.take("new" + strconv.Itoa(i))
+	}
+	if n := len(l.windows); n != 2001 {
+		t.Fatalf("%d windows: a second sweep ran within the minute", n)
+	}
+}
