@@ -15,6 +15,7 @@ package container
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -198,10 +199,9 @@ func testLifecycle(t *testing.T, img images) {
 		Signature string `json:"signature"`
 		EventType string `json:"event_type"`
 	}
-	poll(t, 30*time.Second, "the receiver to get "+strconv.Itoa(sends)+" deliveries", func() bool {
-		got = nil
-		return getJSON(recvURL, &got) == nil && len(got) >= sends
-	})
+	if err := getJSON(recvURL+"?atLeast="+strconv.Itoa(sends)+"&timeout=30s", &got); err != nil || len(got) < sends {
+		t.Fatalf("the receiver got %d of %d deliveries (%v); mock logs:\n%s", len(got), sends, err, containerLogs(mock))
+	}
 	for i, d := range got {
 		if !d.Verified || d.Path != "/webhooks/bullseye" {
 			t.Errorf("delivery %d: path %s, signature %q verified=%t; want %s with a valid signature", i, d.Path, d.Signature, d.Verified, "/webhooks/bullseye")
@@ -218,19 +218,26 @@ func testLifecycle(t *testing.T, img images) {
 			URL        string `json:"url"`
 		} `json:"logs"`
 	}
-	poll(t, 10*time.Second, "the delivery log to record "+strconv.Itoa(sends)+" deliveries", func() bool {
-		logs.Logs = nil
-		if err := getJSON(api+"/logs", &logs); err != nil {
-			return false
+	// Wait until the mock has settled every delivery, then read its log once.
+	mockURL := "http://" + hostPort(t, mock, "8080/tcp")
+	var waited struct {
+		TimedOut bool `json:"timedOut"`
+	}
+	if err := getJSON(mockURL+"/_mock/deliveries/wait?timeout=10s", &waited); err != nil || waited.TimedOut {
+		t.Fatalf("the mock's deliveries did not settle (%v, timed out %t)", err, waited.TimedOut)
+	}
+	if err := getJSON(api+"/logs", &logs); err != nil {
+		t.Fatal(err)
+	}
+	delivered := 0
+	for _, l := range logs.Logs {
+		if l.Status == sender.StatusDelivered && l.URL == receiverURL {
+			delivered++
 		}
-		n := 0
-		for _, l := range logs.Logs {
-			if l.Status == sender.StatusDelivered && l.URL == receiverURL {
-				n++
-			}
-		}
-		return n >= sends
-	})
+	}
+	if delivered < sends {
+		t.Errorf("the delivery log records %d delivered attempts to %s, want %d: %+v", delivered, receiverURL, sends, logs.Logs)
+	}
 
 	// SIGTERM (docker stop) ends it cleanly: a SIGKILL after the grace
 	// period would show as exit code 137, not 0.
@@ -267,10 +274,9 @@ func testScenario(t *testing.T, img images) {
 	var got []struct {
 		Verified bool `json:"verified"`
 	}
-	poll(t, 30*time.Second, "the mounted scenario's delivery", func() bool {
-		got = nil
-		return getJSON(recvURL, &got) == nil && len(got) > 0
-	})
+	if err := getJSON(recvURL+"?atLeast=1&timeout=30s", &got); err != nil || len(got) == 0 {
+		t.Fatalf("the mounted scenario's delivery did not arrive (%v); mock logs:\n%s", err, containerLogs(mock))
+	}
 	if !got[0].Verified {
 		t.Errorf("the scenario's delivery has a bad signature")
 	}
@@ -366,22 +372,34 @@ func newNetwork(t *testing.T) string {
 	return name
 }
 
-// waitHealthy waits until the engine's own healthcheck calls the container
-// healthy, failing early if it exits or is called unhealthy.
+// waitHealthy waits for the engine's own health_status event, reading the
+// container's event stream from its creation (so an event that came before
+// the call is not missed), and fails early if it dies or turns unhealthy.
 func waitHealthy(t *testing.T, id string) {
 	t.Helper()
-	var state string
-	poll(t, healthTimeout, id+" to be healthy", func() bool {
-		state = strings.TrimSpace(docker(t, dockerTimeout, "inspect", "--format",
-			"{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", id))
-		switch {
-		case state == "running healthy":
-			return true
-		case !strings.HasPrefix(state, "running"), strings.HasSuffix(state, "unhealthy"):
-			t.Fatalf("%s is %s; logs:\n%s", id, state, containerLogs(id))
+	created := strings.TrimSpace(docker(t, dockerTimeout, "inspect", "--format", "{{.Created}}", id))
+	ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", "events", "--since", created,
+		"--filter", "container="+id, "--format", "{{.Status}}")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	events := bufio.NewScanner(out)
+	for events.Scan() {
+		switch ev := strings.TrimSpace(events.Text()); ev {
+		case "health_status: healthy":
+			return
+		case "health_status: unhealthy", "die":
+			t.Fatalf("%s: %s; logs:\n%s", id, ev, containerLogs(id))
 		}
-		return false
-	})
+	}
+	t.Fatalf("gave up after %v waiting for %s to be healthy; logs:\n%s", healthTimeout, id, containerLogs(id))
 }
 
 // hostPort is the loopback address that the engine published port on.
@@ -407,21 +425,8 @@ func topUID(t *testing.T, id string) string {
 	return strings.Fields(lines[1])[1]
 }
 
-// poll calls done until it reports true or the deadline passes. It waits for
-// things only visible from outside (engine state, another container's
-// records), so checking again after a short pause is the only way.
-func poll(t *testing.T, timeout time.Duration, what string, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-var client = &http.Client{Timeout: 5 * time.Second}
+// client bounds every request; the longest are the 30 s long-polls.
+var client = &http.Client{Timeout: 45 * time.Second}
 
 // call sends a Partner API request and fails the test unless it answers 200.
 func call(t *testing.T, method, url, body string) {

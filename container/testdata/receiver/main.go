@@ -20,6 +20,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -38,6 +39,9 @@ type receiver struct {
 	secret []byte
 	mu     sync.Mutex
 	got    []delivery
+	// changed is closed and replaced on every delivery, so a long-poll on
+	// GET /deliveries wakes without polling.
+	changed chan struct{}
 }
 
 // verified reports whether sig is the lowercase hex HMAC-SHA256 of body under
@@ -76,6 +80,8 @@ func (r *receiver) webhook(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	r.got = append(r.got, d)
+	close(r.changed)
+	r.changed = make(chan struct{})
 	r.mu.Unlock()
 	log.Printf("delivery path=%s verified=%t event=%q bytes=%d", d.Path, d.Verified, d.EventType, d.BodyBytes)
 	if !d.Verified {
@@ -85,12 +91,37 @@ func (r *receiver) webhook(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (r *receiver) deliveries(w http.ResponseWriter, _ *http.Request) {
-	r.mu.Lock()
-	got := append([]delivery{}, r.got...)
-	r.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(got)
+// deliveries lists what arrived. With ?atLeast=N it waits until N have,
+// or ?timeout= (default 30s) passes, so the test outside waits on the
+// receiver's own event instead of polling it.
+func (r *receiver) deliveries(w http.ResponseWriter, req *http.Request) {
+	atLeast, _ := strconv.Atoi(req.URL.Query().Get("atLeast"))
+	timeout, err := time.ParseDuration(req.URL.Query().Get("timeout"))
+	if err != nil || timeout <= 0 || timeout > time.Minute {
+		timeout = 30 * time.Second
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		got, changed := append([]delivery{}, r.got...), r.changed
+		r.mu.Unlock()
+		if len(got) >= atLeast {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(got)
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestTimeout)
+			_ = json.NewEncoder(w).Encode(got)
+			return
+		case <-req.Context().Done():
+			return
+		}
+	}
 }
 
 func main() {
@@ -106,7 +137,7 @@ func main() {
 		}
 		os.Exit(0)
 	}
-	r := &receiver{secret: []byte(os.Getenv("RECEIVER_SECRET"))}
+	r := &receiver{secret: []byte(os.Getenv("RECEIVER_SECRET")), changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /", r.webhook)
 	mux.HandleFunc("GET /deliveries", r.deliveries)
