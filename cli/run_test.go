@@ -54,7 +54,7 @@ func TestRunPasses(t *testing.T) {
 	if status != ExitOK {
 		t.Fatalf("status %d\n%s\n%s", status, out, errs)
 	}
-	if !strings.HasPrefix(out, "PASS flaky endpoint") || !strings.Contains(out, "1 scenarios: 1 passed, 0 failed") {
+	if !strings.HasPrefix(out, "PASS flaky endpoint") || !strings.Contains(out, "1 scenario: 1 passed, 0 failed") {
 		t.Errorf("summary:\n%s", out)
 	}
 	x, err := os.ReadFile(junit)

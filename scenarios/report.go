@@ -19,7 +19,11 @@ func WriteText(w io.Writer, reports []*Report) error {
 			verdict = "PASS"
 			passed++
 		}
-		fmt.Fprintf(w, "%s %s (%s): %d deliveries, %s of mock time\n", verdict, r.Name, r.File, r.Deliveries, r.MockTime)
+		noun := "deliveries"
+		if r.Deliveries == 1 {
+			noun = "delivery"
+		}
+		fmt.Fprintf(w, "%s %s (%s): %d %s, %s of mock time\n", verdict, r.Name, r.File, r.Deliveries, noun, r.MockTime)
 		for _, o := range r.Expects {
 			if o.Held {
 				fmt.Fprintf(w, "  ok    %s:%d:%d expect\n", r.File, o.Line, o.Col)
@@ -31,7 +35,11 @@ func WriteText(w io.Writer, reports []*Report) error {
 			fmt.Fprintf(w, "  ERROR %s\n", r.Error)
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d scenarios: %d passed, %d failed\n", len(reports), passed, len(reports)-passed)
+	noun := "scenarios"
+	if len(reports) == 1 {
+		noun = "scenario"
+	}
+	_, err := fmt.Fprintf(w, "%d %s: %d passed, %d failed\n", len(reports), noun, passed, len(reports)-passed)
 	return err
 }
 

@@ -21,7 +21,7 @@ func TestWriteText(t *testing.T) {
 	if err := WriteText(&b, sampleReports); err != nil {
 		t.Fatal(err)
 	}
-	want := `PASS ok (a.yaml): 1 deliveries, 6m0s of mock time
+	want := `PASS ok (a.yaml): 1 delivery, 6m0s of mock time
   ok    a.yaml:3:5 expect
 FAIL bad (b.yaml): 2 deliveries, 0s of mock time
   FAIL  b.yaml:4:5 expect: delivery 1: failed, want delivered

@@ -42,7 +42,7 @@ steps:
 	}
 	scenarios.WriteText(os.Stdout, []*scenarios.Report{rep})
 	// Output:
-	// PASS flaky (flaky.yaml): 1 deliveries, 6m0s of mock time
+	// PASS flaky (flaky.yaml): 1 delivery, 6m0s of mock time
 	//   ok    flaky.yaml:6:5 expect
-	// 1 scenarios: 1 passed, 0 failed
+	// 1 scenario: 1 passed, 0 failed
 }
