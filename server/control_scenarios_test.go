@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bullseye-mock/bullseye-mock/clock"
-	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
@@ -111,18 +109,7 @@ type stubRuns struct {
 
 func newStubRuns(t *testing.T) *stubRuns {
 	t.Helper()
-	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Clock: clock.NewManual(start)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, _ = m.Close(ctx)
-	})
+	m := newHarness(t, nil).m // the store, sender and clock behind the stub's server
 	sr := &stubRuns{started: make(chan string, 2*server.MaxRunningScenarios), release: map[string]chan struct{}{}}
 	sr.srv = server.New(server.Config{
 		Store: m.Store, Events: m.Events, Logs: m.Sender, Fixtures: m.Fixtures, Clock: m.Config().Clock,

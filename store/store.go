@@ -131,28 +131,30 @@ func (s *Store) partner(id string) (*partner, error) {
 func (s *Store) Webhook(partnerID, kind string) (Webhook, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	_, w, err := s.webhook(partnerID, kind)
+	return w, err
+}
+
+// webhook finds a partner and its webhook of one kind; the caller holds the lock.
+func (s *Store) webhook(partnerID, kind string) (*partner, Webhook, error) {
 	p, err := s.partner(partnerID)
 	if err != nil {
-		return Webhook{}, err
+		return nil, Webhook{}, err
 	}
 	w, ok := p.webhooks[kind]
 	if !ok {
-		return Webhook{}, fmt.Errorf("webhook type %q: %w", kind, ErrNotFound)
+		return nil, Webhook{}, fmt.Errorf("webhook type %q: %w", kind, ErrNotFound)
 	}
-	return w, nil
+	return p, w, nil
 }
 
 // UpdateWebhook applies a partial update and returns the result.
 func (s *Store) UpdateWebhook(partnerID, kind string, patch WebhookPatch) (Webhook, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.partner(partnerID)
+	p, w, err := s.webhook(partnerID, kind)
 	if err != nil {
 		return Webhook{}, err
-	}
-	w, ok := p.webhooks[kind]
-	if !ok {
-		return Webhook{}, fmt.Errorf("webhook type %q: %w", kind, ErrNotFound)
 	}
 	if patch.URL != nil {
 		w.URL = *patch.URL
