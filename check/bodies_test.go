@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 // Each raw_* body must be valid JSON, carry the bytes its case claims, and
@@ -16,7 +16,7 @@ import (
 // otherwise the case could not catch a re-serialising verifier.
 func TestRawBodies(t *testing.T) {
 	b := newRunner(Config{Seed: 1, Now: func() time.Time { return fixtures.ExampleTime() }}).forCase("t")
-	plain := b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner)
+	plain := b.payload(bullseye.EventVisitorIdentified, bullseye.DialectPartner)
 	var want any
 	json.Unmarshal(plain, &want)
 	contains := map[string]string{
@@ -46,7 +46,7 @@ func TestRawBodies(t *testing.T) {
 			}
 		}
 		goBytes, _ := json.Marshal(got)
-		if bytes.Equal(goBytes, body) || bytes.Equal(sender.Reserialize(body), body) {
+		if bytes.Equal(goBytes, body) || bytes.Equal(bullseye.Reserialize(body), body) {
 			t.Errorf("%s: a re-serialisation gives the same bytes", c.name)
 		}
 	}

@@ -6,8 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 )
 
 // caseDef is one case of the battery.
@@ -59,24 +58,24 @@ const (
 // fail, the rest is hard to read), then signature faults, then bodies that
 // only a raw-bytes verifier accepts, then duplicates.
 var battery = []caseDef{
-	validCase("valid_identification", fixtures.EventVisitorIdentified, fixtures.DialectPartner,
+	validCase("valid_identification", bullseye.EventVisitorIdentified, bullseye.DialectPartner,
 		"a correctly signed visitor.identified in the full (partner, event_type) dialect is accepted in time"),
-	validCase("valid_identification_short", fixtures.EventVisitorIdentified, fixtures.DialectIntegration,
+	validCase("valid_identification_short", bullseye.EventVisitorIdentified, bullseye.DialectIntegration,
 		"a correctly signed visitor.identified in the short (integration, event) dialect is accepted in time"),
-	validCase("valid_billing", fixtures.EventCreditsLow, fixtures.DialectPartner,
+	validCase("valid_billing", bullseye.EventCreditsLow, bullseye.DialectPartner,
 		"a correctly signed billing event (credits.low) is accepted in time"),
 
-	faultCase(sender.FaultWrongSecret, "sig_wrong_secret", "a request signed with another secret",
+	faultCase(bullseye.FaultWrongSecret, "sig_wrong_secret", "a request signed with another secret",
 		"the receiver does not verify signatures, or not with this secret"),
-	faultCase(sender.FaultMissing, "sig_missing", "a request without X-Bullseye-Signature",
+	faultCase(bullseye.FaultMissing, "sig_missing", "a request without X-Bullseye-Signature",
 		"the receiver probably reads the header without checking it is there"),
-	faultCase(sender.FaultEmpty, "sig_empty", "a request with an empty X-Bullseye-Signature",
+	faultCase(bullseye.FaultEmpty, "sig_empty", "a request with an empty X-Bullseye-Signature",
 		"the receiver probably compares an empty value without checking it first"),
-	faultCase(sender.FaultNonHex, "sig_non_hex", "a 64-character signature that is not hex",
+	faultCase(bullseye.FaultNonHex, "sig_non_hex", "a 64-character signature that is not hex",
 		"hex decoding of the header probably fails unhandled"),
-	faultCase(sender.FaultTruncated, "sig_truncated", "a signature cut to its first 32 hex digits",
+	faultCase(bullseye.FaultTruncated, "sig_truncated", "a signature cut to its first 32 hex digits",
 		"a length mismatch probably throws (Node's crypto.timingSafeEqual does on unequal lengths); compare lengths first"),
-	faultCase(sender.FaultOtherBytes, "sig_other_bytes", "a body changed after signing (a field added)",
+	faultCase(bullseye.FaultOtherBytes, "sig_other_bytes", "a body changed after signing (a field added)",
 		"the receiver does not verify the body it processes"),
 	{name: "sig_uppercase", doc: "the right signature in uppercase hex: rejected passes; accepted is a note on the comparison, not a failure", run: runUppercase},
 
@@ -93,7 +92,7 @@ var battery = []caseDef{
 	{name: "duplicate_concurrent", doc: "two copies of one delivery released at the same instant are both acknowledged with 2xx", run: runConcurrent},
 }
 
-func validCase(name, eventType string, d fixtures.Dialect, doc string) caseDef {
+func validCase(name, eventType string, d bullseye.Dialect, doc string) caseDef {
 	what := fmt.Sprintf("a correctly signed %s (%s dialect)", eventType, d)
 	return caseDef{name: name, doc: doc, run: func(ctx context.Context, b *runner) Result {
 		ex := b.signed(ctx, b.payload(eventType, d))
@@ -101,9 +100,9 @@ func validCase(name, eventType string, d fixtures.Dialect, doc string) caseDef {
 	}}
 }
 
-func faultCase(f sender.Fault, name, what, hint5xx string) caseDef {
+func faultCase(f bullseye.Fault, name, what, hint5xx string) caseDef {
 	return caseDef{name: name, doc: what + " is rejected with 4xx (never 2xx, never 5xx)", run: func(ctx context.Context, b *runner) Result {
-		sig, ok, body := sender.ApplyFault(f, b.cfg.Secret, b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner))
+		sig, ok, body := bullseye.ApplyFault(f, b.cfg.Secret, b.payload(bullseye.EventVisitorIdentified, bullseye.DialectPartner))
 		ex := b.send(ctx, sig, ok, body)
 		return rejected(what, hint5xx, ex)
 	}}
@@ -112,19 +111,19 @@ func faultCase(f sender.Fault, name, what, hint5xx string) caseDef {
 func rawCase(name, what string, shape func([]byte) []byte) caseDef {
 	what = "a correctly signed body with " + what
 	return caseDef{name: name, doc: what + " is accepted", shape: shape, run: func(ctx context.Context, b *runner) Result {
-		ex := b.signed(ctx, shape(b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner)))
+		ex := b.signed(ctx, shape(b.payload(bullseye.EventVisitorIdentified, bullseye.DialectPartner)))
 		return accepted(b, what, hintRaw, ex)
 	}}
 }
 
 func runUnknownFields(ctx context.Context, b *runner) Result {
-	body := patched(b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner),
+	body := patched(b.payload(bullseye.EventVisitorIdentified, bullseye.DialectPartner),
 		`{"bullseye_mock_extra":{"note":"a field the vendor does not document","list":[1,2.50,null]},"visitor":{"pronouns":"they/them"}}`)
 	return accepted(b, "a correctly signed body with undocumented fields", hintUnknown, b.signed(ctx, body))
 }
 
 func runDuplicate(ctx context.Context, b *runner) Result {
-	body := b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner)
+	body := b.payload(bullseye.EventVisitorIdentified, bullseye.DialectPartner)
 	first := b.signed(ctx, body)
 	if r := accepted(b, "the first delivery of an event", hintValid, first); r.Status == Fail {
 		return r
@@ -140,8 +139,8 @@ func runDuplicate(ctx context.Context, b *runner) Result {
 // a receiver that checks "seen?" and then "mark seen" without a lock, or
 // holds a unique constraint, answers one of them with an error.
 func runConcurrent(ctx context.Context, b *runner) Result {
-	body := b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner)
-	sig := sender.Sign(b.cfg.Secret, body)
+	body := b.payload(bullseye.EventVisitorIdentified, bullseye.DialectPartner)
+	sig := bullseye.Sign(b.cfg.Secret, body)
 	exs := make([]Exchange, 2)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -178,7 +177,7 @@ func slowest(exs []Exchange) Exchange {
 }
 
 func runUppercase(ctx context.Context, b *runner) Result {
-	sig, ok, body := sender.ApplyFault(sender.FaultUppercase, b.cfg.Secret, b.payload(fixtures.EventVisitorIdentified, fixtures.DialectPartner))
+	sig, ok, body := bullseye.ApplyFault(bullseye.FaultUppercase, b.cfg.Secret, b.payload(bullseye.EventVisitorIdentified, bullseye.DialectPartner))
 	ex := b.send(ctx, sig, ok, body)
 	r := Result{Exchanges: []Exchange{ex}}
 	switch {

@@ -26,12 +26,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 // DefaultTimeout is the vendor's: a receiver must answer in full within 30 s.
-const DefaultTimeout = sender.DefaultTimeout
+const DefaultTimeout = bullseye.DefaultTimeout
 
 // Status is a case's verdict.
 type Status string
@@ -230,7 +230,7 @@ func (b *runner) forCase(name string) *runner {
 }
 
 // payload builds a fresh event, with its own session_id or event_id.
-func (b *runner) payload(eventType string, d fixtures.Dialect) []byte {
+func (b *runner) payload(eventType string, d bullseye.Dialect) []byte {
 	body, err := b.gen.Payload(fixtures.Event{Type: eventType, Dialect: d, Org: fixtures.ExampleOrganization(), At: b.now})
 	if err != nil {
 		// The event types are this package's constants: a failure here is
@@ -272,7 +272,7 @@ func (b *runner) send(ctx context.Context, sig string, hasSig bool, body []byte)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", b.cfg.UserAgent)
 	if hasSig {
-		req.Header.Set(sender.SignatureHeader, sig)
+		req.Header.Set(bullseye.SignatureHeader, sig)
 	}
 	start := time.Now()
 	resp, err := b.client.Do(req)
@@ -300,7 +300,7 @@ func (b *runner) send(ctx context.Context, sig string, hasSig bool, body []byte)
 
 // signed sends body with the right signature.
 func (b *runner) signed(ctx context.Context, body []byte) Exchange {
-	return b.send(ctx, sender.Sign(b.cfg.Secret, body), true, body)
+	return b.send(ctx, bullseye.Sign(b.cfg.Secret, body), true, body)
 }
 
 // unwrapURLError drops the "Get \"http://...\": " prefix, which repeats the

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 // WriteText writes one line per case; failures and notes get the reason
@@ -40,9 +40,9 @@ func WriteText(w io.Writer, r *Report) error {
 }
 
 func sentLine(ex Exchange) string {
-	sig := "no " + sender.SignatureHeader + " header"
+	sig := "no " + bullseye.SignatureHeader + " header"
 	if ex.HasSignature {
-		sig = fmt.Sprintf("%s: %q", sender.SignatureHeader, ex.Signature)
+		sig = fmt.Sprintf("%s: %q", bullseye.SignatureHeader, ex.Signature)
 	}
 	key := ""
 	if id, err := fixtures.SessionID([]byte(ex.Body)); err == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 )
 
@@ -16,11 +17,11 @@ type payloadCmd struct {
 }
 
 func (c *payloadCmd) Run(e *env) error {
-	d, err := fixtures.ParseDialect(c.Dialect)
+	d, err := bullseye.ParseDialect(c.Dialect)
 	if err != nil {
 		return usageError{err}
 	}
-	if _, err := fixtures.Kind(c.Type); err != nil {
+	if _, err := bullseye.KindOf(c.Type); err != nil {
 		return usageError{err}
 	}
 	body, err := fixtures.Example(c.Type, d, c.Seed)

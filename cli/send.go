@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/events"
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
 	"github.com/bullseye-mock/bullseye-mock/sender"
@@ -50,8 +50,8 @@ func (c *sendCmd) faults() ([]events.Fault, error) {
 			}
 			f.Duplicate, f.DuplicateAfter = true, d
 		default:
-			sf, err := sender.ParseFault(name)
-			if err != nil || sf == sender.FaultNone {
+			sf, err := bullseye.ParseFault(name)
+			if err != nil || sf == bullseye.FaultNone {
 				return nil, fmt.Errorf("--fault %q: expected duplicate, duplicate:DURATION or one of %s", name, faultList())
 			}
 			f.Signature = sf
@@ -63,7 +63,7 @@ func (c *sendCmd) faults() ([]events.Fault, error) {
 
 func faultList() string {
 	var names []string
-	for _, f := range sender.Faults() {
+	for _, f := range bullseye.Faults() {
 		names = append(names, string(f))
 	}
 	return strings.Join(names, ", ")
@@ -73,7 +73,7 @@ func faultList() string {
 // and waits until every delivery settled. Exit 0 when all were delivered,
 // 1 otherwise.
 func (c *sendCmd) Run(e *env) error {
-	kind, err := fixtures.Kind(c.Type)
+	kind, err := bullseye.KindOf(c.Type)
 	if err != nil {
 		return usageError{err}
 	}
@@ -100,7 +100,7 @@ func (c *sendCmd) Run(e *env) error {
 	if err != nil {
 		return usageError{err}
 	}
-	dialect := fixtures.Dialect(c.Dialect)
+	dialect := bullseye.Dialect(c.Dialect)
 	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Seed: c.Seed, TimeScale: c.TimeScale, Policy: policy, Dialect: dialect, Logger: e.logger})
 	if err != nil {
 		return usageError{err}
@@ -138,9 +138,9 @@ func (c *sendCmd) Run(e *env) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "sent %d %s deliveries to %s: %d delivered, %d failed, %d canceled; %d attempts in %s\n",
-		len(ids), c.Type, c.URL, counts[sender.StateDelivered], counts[sender.StateFailed], counts[sender.StateCanceled],
+		len(ids), c.Type, c.URL, counts[bullseye.StateDelivered], counts[bullseye.StateFailed], counts[bullseye.StateCanceled],
 		attempts, time.Since(start).Round(time.Millisecond))
-	if counts[sender.StateDelivered] != len(ids) {
+	if counts[bullseye.StateDelivered] != len(ids) {
 		return exitError{code: ExitFailed}
 	}
 	return nil

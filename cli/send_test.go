@@ -6,14 +6,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 )
 
 func TestSendDelivers(t *testing.T) {
 	var bad, total atomic.Int64
 	url := receiver(t, func(w http.ResponseWriter, r *http.Request) {
 		total.Add(1)
-		if r.Header.Get(sender.SignatureHeader) == "" {
+		if r.Header.Get(bullseye.SignatureHeader) == "" {
 			bad.Add(1)
 		}
 	})

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/mock"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
@@ -22,8 +22,8 @@ type retryFlags struct {
 	Timeout     time.Duration   `default:"30s" env:"BULLSEYE_MOCK_TIMEOUT" help:"A receiver must answer in full within this much mock time."`
 }
 
-func (f retryFlags) policy() (sender.Policy, error) {
-	p := sender.Policy{Delays: f.RetryDelays, Attempts: f.MaxAttempts, Timeout: f.Timeout}
+func (f retryFlags) policy() (bullseye.Policy, error) {
+	p := bullseye.Policy{Delays: f.RetryDelays, Attempts: f.MaxAttempts, Timeout: f.Timeout}
 	return p, p.Validate()
 }
 
@@ -65,7 +65,7 @@ type serveCmd struct {
 }
 
 func (c *serveCmd) config(e *env) (mock.Config, error) {
-	dialect, err := fixtures.ParseDialect(c.Dialect)
+	dialect, err := bullseye.ParseDialect(c.Dialect)
 	if err != nil {
 		return mock.Config{}, usageError{err}
 	}

@@ -5,7 +5,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 )
 
 type signCmd struct {
@@ -29,6 +29,6 @@ func (c *signCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(e.stdout, sender.Sign(c.Secret, body))
+	_, err = fmt.Fprintln(e.stdout, bullseye.Sign(c.Secret, body))
 	return err
 }

@@ -34,7 +34,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 )
 
 const (
@@ -231,7 +231,7 @@ func testLifecycle(t *testing.T, img images) {
 	}
 	delivered := 0
 	for _, l := range logs.Logs {
-		if l.Status == sender.StatusDelivered && l.URL == receiverURL {
+		if l.Status == bullseye.StatusDelivered && l.URL == receiverURL {
 			delivered++
 		}
 	}

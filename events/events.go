@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/sender"
@@ -23,17 +24,17 @@ const MaxCount = 100000
 // Request asks for Count events of one type for one partner.
 type Request struct {
 	PartnerID      string
-	Type           string // an event type of fixtures.EventTypes()
+	Type           string // an event type of bullseye.EventTypes()
 	Count          int    // 0 means 1
 	OrganizationID string // "" spreads events over the partner's active organizations
-	Dialect        fixtures.Dialect
+	Dialect        bullseye.Dialect
 	Overrides      json.RawMessage
 	Faults         []Fault   // which events get which fault; see Fault
 	At             time.Time // mock time of the first attempt; zero means now
 	// Interval spaces the events: event i is due at At + (i-1)*Interval, so a
 	// scenario's rate is scheduled on the sender's clock, not slept through.
 	Interval time.Duration
-	Policy   *sender.Policy // retry policy of these deliveries; nil: the sender's
+	Policy   *bullseye.Policy // retry policy of these deliveries; nil: the sender's
 }
 
 // Fault applies a signature fault, or sends a duplicate, for some events of
@@ -41,7 +42,7 @@ type Request struct {
 // all. Shares are spread evenly and deterministically (share 0.5 of 4
 // events picks the 2nd and 4th), so a run needs no randomness to repeat.
 type Fault struct {
-	Signature sender.Fault // a signature fault; "" for none
+	Signature bullseye.Fault // a signature fault; "" for none
 	// Duplicate sends the event again, the same bytes and signature, after
 	// DuplicateAfter of mock time; 0 sends both at the same instant.
 	Duplicate      bool
@@ -69,12 +70,12 @@ func (f Fault) applies(i int) bool {
 }
 
 func (f Fault) validate(count int) error {
-	if f.Signature != sender.FaultNone {
-		if _, err := sender.ParseFault(string(f.Signature)); err != nil {
+	if f.Signature != bullseye.FaultNone {
+		if _, err := bullseye.ParseFault(string(f.Signature)); err != nil {
 			return err
 		}
 	}
-	if f.Signature == sender.FaultNone && !f.Duplicate {
+	if f.Signature == bullseye.FaultNone && !f.Duplicate {
 		return errors.New("a fault needs a signature fault or duplicate")
 	}
 	if f.Share < 0 || f.Share > 1 {
@@ -112,7 +113,7 @@ var ErrInvalid = errors.New("invalid event request")
 
 // Emit creates the deliveries and returns their ids in order.
 func (e *Emitter) Emit(r Request) ([]string, error) {
-	kind, err := fixtures.Kind(r.Type)
+	kind, err := bullseye.KindOf(r.Type)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -181,7 +182,7 @@ func (e *Emitter) Emit(r Request) ([]string, error) {
 			if !f.applies(i) {
 				continue
 			}
-			if f.Signature != sender.FaultNone {
+			if f.Signature != bullseye.FaultNone {
 				d.Fault = f.Signature
 			}
 			if f.Duplicate {
@@ -193,7 +194,7 @@ func (e *Emitter) Emit(r Request) ([]string, error) {
 			return ids, err
 		}
 		ids = append(ids, id)
-		if kind == sender.KindIdentification {
+		if kind == bullseye.KindIdentification {
 			// Each identification uses one of the organization's credits
 			// (a duplicate repeats it, and uses none).
 			e.Store.UseCredit(r.PartnerID, org.ID)
@@ -218,19 +219,19 @@ func (e *Emitter) Emit(r Request) ([]string, error) {
 
 // organizations returns the candidates for a request: the one it names, else
 // the partner's active organizations, else all of them.
-func (e *Emitter) organizations(r Request) ([]fixtures.Organization, error) {
+func (e *Emitter) organizations(r Request) ([]bullseye.Organization, error) {
 	if r.OrganizationID != "" {
 		o, err := e.Store.Organization(r.PartnerID, r.OrganizationID)
 		if err != nil {
 			return nil, err
 		}
-		return []fixtures.Organization{o}, nil
+		return []bullseye.Organization{o}, nil
 	}
 	all, _, err := e.Store.Organizations(r.PartnerID, store.OrgFilter{Page: 1, PageSize: store.MaxOrganizations})
 	if err != nil {
 		return nil, err
 	}
-	var active []fixtures.Organization
+	var active []bullseye.Organization
 	for _, o := range all {
 		if o.Status == "active" {
 			active = append(active, o)
@@ -247,7 +248,7 @@ func (e *Emitter) organizations(r Request) ([]fixtures.Organization, error) {
 
 // pick goes round the candidates so events spread evenly and the same run
 // picks the same organizations, without a source of randomness.
-func (e *Emitter) pick(partnerID string, orgs []fixtures.Organization) fixtures.Organization {
+func (e *Emitter) pick(partnerID string, orgs []bullseye.Organization) bullseye.Organization {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.next == nil {

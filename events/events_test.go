@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/sender"
@@ -38,7 +39,7 @@ func newEmitter(t *testing.T, orgs int) (*Emitter, *fakeSender, store.Partner) {
 	gen := fixtures.New(1)
 	for i := 0; i < orgs; i++ {
 		o := gen.NewOrganization(epoch)
-		o.Status = fixtures.OrgActive
+		o.Status = bullseye.OrgActive
 		if _, err := st.AddOrganization(p.ID, o); err != nil {
 			t.Fatal(err)
 		}
@@ -53,11 +54,11 @@ func TestFaultApplies(t *testing.T) {
 		n    int
 		want string
 	}{
-		{Fault{Signature: sender.FaultMissing}, 4, "1234"},
-		{Fault{Signature: sender.FaultMissing, Share: 1}, 4, "1234"},
-		{Fault{Signature: sender.FaultMissing, Share: 0.5}, 4, "24"},
-		{Fault{Signature: sender.FaultMissing, Share: 0.25}, 8, "48"},
-		{Fault{Signature: sender.FaultMissing, Share: 0.3}, 10, "4710"},
+		{Fault{Signature: bullseye.FaultMissing}, 4, "1234"},
+		{Fault{Signature: bullseye.FaultMissing, Share: 1}, 4, "1234"},
+		{Fault{Signature: bullseye.FaultMissing, Share: 0.5}, 4, "24"},
+		{Fault{Signature: bullseye.FaultMissing, Share: 0.25}, 8, "48"},
+		{Fault{Signature: bullseye.FaultMissing, Share: 0.3}, 10, "4710"},
 		{Fault{Duplicate: true, Events: []int{2}}, 3, "2"},
 		{Fault{Duplicate: true, Events: []int{1, 3}, Share: 0.5}, 3, "13"},
 	}
@@ -77,9 +78,9 @@ func TestFaultApplies(t *testing.T) {
 func TestEmitSpreadsOverOrganizationsAndAppliesFaults(t *testing.T) {
 	e, fs, p := newEmitter(t, 2)
 	ids, err := e.Emit(Request{
-		PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Count: 3,
+		PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Count: 3,
 		Faults: []Fault{
-			{Signature: sender.FaultUppercase, Events: []int{3}},
+			{Signature: bullseye.FaultUppercase, Events: []int{3}},
 			{Duplicate: true, Events: []int{2}},
 			{Duplicate: true, DuplicateAfter: time.Minute, Events: []int{2}},
 		},
@@ -101,11 +102,11 @@ func TestEmitSpreadsOverOrganizationsAndAppliesFaults(t *testing.T) {
 			t.Errorf("duplicate %d: of %q at %s", i, d.DuplicateOf, d.At)
 		}
 	}
-	if s[4].Fault != sender.FaultUppercase || s[0].Fault != sender.FaultNone || s[1].Fault != sender.FaultNone {
+	if s[4].Fault != bullseye.FaultUppercase || s[0].Fault != bullseye.FaultNone || s[1].Fault != bullseye.FaultNone {
 		t.Errorf("faults %q %q %q", s[0].Fault, s[1].Fault, s[4].Fault)
 	}
 	for _, d := range s {
-		if d.Kind != sender.KindIdentification || d.EventType != fixtures.EventVisitorIdentified || d.PartnerID != p.ID {
+		if d.Kind != bullseye.KindIdentification || d.EventType != bullseye.EventVisitorIdentified || d.PartnerID != p.ID {
 			t.Errorf("delivery %+v", d)
 		}
 	}
@@ -118,14 +119,14 @@ func TestEmitRejects(t *testing.T) {
 		want string
 	}{
 		{Request{PartnerID: p.ID, Type: "visitor.left"}, "visitor.left"},
-		{Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Count: -1}, "count must be between 1 and"},
-		{Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Count: MaxCount + 1}, "count must be between 1 and"},
-		{Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Faults: []Fault{{Signature: "bogus"}}}, "bogus"},
-		{Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Faults: []Fault{{}}}, "needs a signature fault or duplicate"},
-		{Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Faults: []Fault{{Duplicate: true, Share: 2}}}, "share must be between 0 and 1"},
-		{Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Count: 2, Faults: []Fault{{Duplicate: true, Events: []int{3}}}}, "names event 3"},
-		{Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Overrides: []byte(`[1]`)}, ""},
-		{Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, OrganizationID: "nope"}, "nope"},
+		{Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Count: -1}, "count must be between 1 and"},
+		{Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Count: MaxCount + 1}, "count must be between 1 and"},
+		{Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Faults: []Fault{{Signature: "bogus"}}}, "bogus"},
+		{Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Faults: []Fault{{}}}, "needs a signature fault or duplicate"},
+		{Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Faults: []Fault{{Duplicate: true, Share: 2}}}, "share must be between 0 and 1"},
+		{Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Count: 2, Faults: []Fault{{Duplicate: true, Events: []int{3}}}}, "names event 3"},
+		{Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Overrides: []byte(`[1]`)}, ""},
+		{Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, OrganizationID: "nope"}, "nope"},
 	}
 	for _, c := range cases {
 		_, err := e.Emit(c.r)
@@ -146,7 +147,7 @@ func TestEmitRejects(t *testing.T) {
 func TestEmitSpacesEventsByInterval(t *testing.T) {
 	e, fs, p := newEmitter(t, 1)
 	_, err := e.Emit(Request{
-		PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Count: 3, Interval: 10 * time.Second,
+		PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Count: 3, Interval: 10 * time.Second,
 		Faults: []Fault{{Duplicate: true, DuplicateAfter: time.Second, Events: []int{3}}},
 	})
 	if err != nil {
@@ -164,7 +165,7 @@ func TestEmitSpacesEventsByInterval(t *testing.T) {
 	if !strings.Contains(string(fs.sent[1].Body), `"timestamp":"2025-01-15T10:30:10Z"`) {
 		t.Errorf("second payload's timestamp is not its due time: %s", fs.sent[1].Body)
 	}
-	if _, err := e.Emit(Request{PartnerID: p.ID, Type: fixtures.EventVisitorIdentified, Interval: -time.Second}); !errors.Is(err, ErrInvalid) {
+	if _, err := e.Emit(Request{PartnerID: p.ID, Type: bullseye.EventVisitorIdentified, Interval: -time.Second}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("negative interval: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/server"
@@ -25,7 +26,7 @@ func Example() {
 
 	// The sink answers 500, then 200, and checks signatures with the secret.
 	s.ConfigureSink("demo", server.SinkConfig{Secret: "whsec_test", Statuses: []int{500, 200}})
-	s.SetWebhook(sender.KindIdentification, s.SinkURL("demo"), "whsec_test")
+	s.SetWebhook(bullseye.KindIdentification, s.SinkURL("demo"), "whsec_test")
 
 	id := s.Trigger("visitor.identified", 1)[0]
 	d := s.Wait(id, sender.HasAttempts(1))
@@ -54,7 +55,7 @@ func ExampleTestServer_Advance() {
 	}
 	defer s.Close()
 	s.ConfigureSink("down", server.SinkConfig{Statuses: []int{503}})
-	s.SetWebhook(sender.KindIdentification, s.SinkURL("down"), "")
+	s.SetWebhook(bullseye.KindIdentification, s.SinkURL("down"), "")
 
 	id := s.Trigger("visitor.identified", 1)[0]
 	s.Settle()
@@ -96,10 +97,10 @@ func TestNewServerHelpers(t *testing.T) {
 		t.Fatalf("server = %+v", s)
 	}
 	s.ConfigureSink("t", server.SinkConfig{Secret: "sec"})
-	s.SetWebhook(sender.KindIdentification, s.SinkURL("t"), "sec")
+	s.SetWebhook(bullseye.KindIdentification, s.SinkURL("t"), "sec")
 	ids := s.Trigger("visitor.identified", 3)
 	for _, id := range ids {
-		if d := s.Wait(id, sender.IsFinal); d.State != sender.StateDelivered {
+		if d := s.Wait(id, sender.IsFinal); d.State != bullseye.StateDelivered {
 			t.Errorf("delivery %s: %s", id, d.State)
 		}
 	}
@@ -125,9 +126,9 @@ func TestNewServerScaled(t *testing.T) {
 	if s.Clock != nil {
 		t.Fatal("a scaled test server has a manual clock")
 	}
-	s.SetWebhook(sender.KindIdentification, s.SinkURL("scaled"), "")
+	s.SetWebhook(bullseye.KindIdentification, s.SinkURL("scaled"), "")
 	id := s.Trigger("visitor.identified", 1)[0]
-	if d := s.Wait(id, sender.IsFinal); d.State != sender.StateDelivered {
+	if d := s.Wait(id, sender.IsFinal); d.State != bullseye.StateDelivered {
 		t.Fatalf("state = %s", d.State)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
@@ -35,14 +36,14 @@ type Config struct {
 	Clock         clock.Clock
 	Seed          int64 // seeds every fake value and id
 	Organizations int   // organizations seeded per partner
-	Dialect       fixtures.Dialect
+	Dialect       bullseye.Dialect
 	Templates     map[string]json.RawMessage // per event type; their values win over generated ones
 
 	RateLimit   int // per partner per minute; 0 turns it off
 	StrictHTTPS bool
 	MaxBody     int64
 
-	Policy             sender.Policy
+	Policy             bullseye.Policy
 	Workers            int
 	PerEndpoint        int
 	LogCap             int
@@ -186,7 +187,7 @@ func (m *Mock) seed() error {
 		if m.hasPartner(p.ID) {
 			continue // the same key given twice
 		}
-		for _, kind := range []string{sender.KindIdentification, sender.KindBilling} {
+		for _, kind := range []string{bullseye.KindIdentification, bullseye.KindBilling} {
 			if _, err := m.Store.UpdateWebhook(p.ID, kind, store.WebhookPatch{Dialect: &m.cfg.Dialect}); err != nil {
 				return err
 			}

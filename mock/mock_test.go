@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/sender"
@@ -115,7 +116,7 @@ func TestRetriesEndToEnd(t *testing.T) {
 		}
 	}
 	info, err := m.Sender.Wait(ctx, id, sender.IsFinal)
-	if err != nil || info.State != sender.StatusDelivered {
+	if err != nil || info.State != bullseye.StatusDelivered {
 		t.Fatalf("final state %q, %v", info.State, err)
 	}
 
@@ -221,7 +222,7 @@ func contains(xs []string, x string) bool {
 // TestPartialPolicyKept: a caller who sets only the delays keeps them; the
 // other fields take the vendor's defaults.
 func TestPartialPolicyKept(t *testing.T) {
-	m, err := New(Config{Policy: sender.Policy{Delays: []time.Duration{time.Second}}})
+	m, err := New(Config{Policy: bullseye.Policy{Delays: []time.Duration{time.Second}}})
 	if err != nil {
 		t.Fatal(err)
 	}

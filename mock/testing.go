@@ -115,7 +115,7 @@ func (s *TestServer) SinkURL(name string) string {
 }
 
 // SetWebhook configures the default partner's webhook of kind
-// (sender.KindIdentification or sender.KindBilling), enabled, as a PUT
+// (bullseye.KindIdentification or bullseye.KindBilling), enabled, as a PUT
 // through the Partner API would.
 func (s *TestServer) SetWebhook(kind, url, secret string) {
 	if s.tb != nil {

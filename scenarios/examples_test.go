@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
 	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 const exampleSecret = "whsec_example"
@@ -27,8 +27,8 @@ const exampleSecret = "whsec_example"
 // does: 401 when it does not match, else 200 (duplicates included).
 func verifying(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	got := r.Header.Get(sender.SignatureHeader)
-	if !hmac.Equal([]byte(got), []byte(sender.Sign(exampleSecret, body))) {
+	got := r.Header.Get(bullseye.SignatureHeader)
+	if !hmac.Equal([]byte(got), []byte(bullseye.Sign(exampleSecret, body))) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
@@ -41,8 +41,8 @@ func flaky() http.HandlerFunc {
 	seen := map[string]int{}
 	return func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		seen[r.Header.Get(sender.DeliveryHeader)]++
-		n := seen[r.Header.Get(sender.DeliveryHeader)]
+		seen[r.Header.Get(bullseye.DeliveryHeader)]++
+		n := seen[r.Header.Get(bullseye.DeliveryHeader)]
 		mu.Unlock()
 		if n <= 2 {
 			w.WriteHeader(http.StatusInternalServerError)

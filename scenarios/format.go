@@ -11,9 +11,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/events"
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 // Clock modes of a scenario.
@@ -31,10 +30,10 @@ type Scenario struct {
 	Seed        int64
 	Clock       Clock
 	APIKey      string // "" uses the mock's default key
-	// Webhooks by kind (sender.KindIdentification, sender.KindBilling).
+	// Webhooks by kind (bullseye.KindIdentification, bullseye.KindBilling).
 	Webhooks      map[string]Webhook
 	Organizations []Organization
-	Retry         *sender.Policy // nil keeps the mock's policy
+	Retry         *bullseye.Policy // nil keeps the mock's policy
 	Steps         []Step
 }
 
@@ -51,7 +50,7 @@ type Webhook struct {
 	URL     *string
 	Secret  *string
 	Enabled *bool
-	Dialect *fixtures.Dialect
+	Dialect *bullseye.Dialect
 }
 
 // Organization is one organization the scenario creates for its partner.
@@ -82,7 +81,7 @@ type Send struct {
 	Count        int
 	Interval     time.Duration // between events (from rate); 0 sends all at once
 	Organization string        // name or external id; "" spreads over all
-	Dialect      fixtures.Dialect
+	Dialect      bullseye.Dialect
 	Overrides    json.RawMessage
 	Faults       []events.Fault
 }
@@ -111,9 +110,9 @@ type Expect struct {
 	States     map[string]int // how many selected deliveries are in each state
 	Attempts   int            // attempts of each selected delivery; 0: unchecked
 	Offsets    []time.Duration
-	Statuses   []Status                // receiver status per attempt of each selected delivery
-	Faults     map[sender.Fault]Status // status of every attempt of deliveries with the fault
-	Duplicates *Status                 // status of the last attempt of every duplicate
+	Statuses   []Status                  // receiver status per attempt of each selected delivery
+	Faults     map[bullseye.Fault]Status // status of every attempt of deliveries with the fault
+	Duplicates *Status                   // status of the last attempt of every duplicate
 }
 
 // Status matches a receiver's status code: an exact code, or a class

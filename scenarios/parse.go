@@ -13,9 +13,8 @@ import (
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/events"
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 // Keys lists the keys each object of the format accepts, by the object's
@@ -25,7 +24,7 @@ var objectKeys = map[string][]string{
 	"scenario":     {"name", "description", "seed", "clock", "partner", "webhooks", "organizations", "retry", "steps"},
 	"clock":        {"scaled"},
 	"partner":      {"api_key"},
-	"webhooks":     {sender.KindIdentification, sender.KindBilling},
+	"webhooks":     {bullseye.KindIdentification, bullseye.KindBilling},
 	"webhook":      {"url", "secret", "enabled", "dialect"},
 	"organization": {"name", "external_id", "status", "tier", "credits"},
 	"retry":        {"delays", "attempts", "timeout"},
@@ -390,9 +389,9 @@ func (p *parser) clock(n *yaml.Node) (Clock, error) {
 	return Clock{Mode: ClockScaled, Factor: x}, nil
 }
 
-var dialects = []string{string(fixtures.DialectPartner), string(fixtures.DialectIntegration)}
+var dialects = []string{string(bullseye.DialectPartner), string(bullseye.DialectIntegration)}
 
-func (p *parser) dialect(n *yaml.Node) (fixtures.Dialect, error) {
+func (p *parser) dialect(n *yaml.Node) (bullseye.Dialect, error) {
 	v, err := p.scalar(n, "dialect", "partner or integration")
 	if err != nil {
 		return "", err
@@ -400,7 +399,7 @@ func (p *parser) dialect(n *yaml.Node) (fixtures.Dialect, error) {
 	if !contains(dialects, v) {
 		return "", p.errf(n, "dialect is %s, expected partner or integration", kindName(n))
 	}
-	return fixtures.Dialect(v), nil
+	return bullseye.Dialect(v), nil
 }
 
 func (p *parser) webhook(n *yaml.Node, object, kind string) (Webhook, error) {
@@ -414,7 +413,7 @@ func (p *parser) webhook(n *yaml.Node, object, kind string) (Webhook, error) {
 		if err != nil {
 			return w, err
 		}
-		if k != sender.KindIdentification && k != sender.KindBilling {
+		if k != bullseye.KindIdentification && k != bullseye.KindBilling {
 			return w, p.errf(v, "kind is %s, expected identification or billing", kindName(v))
 		}
 		w.Kind = k
@@ -458,7 +457,7 @@ func (p *parser) organization(n *yaml.Node) (Organization, error) {
 	if err != nil {
 		return Organization{}, err
 	}
-	o := Organization{Status: fixtures.OrgActive, Tier: fixtures.TierPaid}
+	o := Organization{Status: bullseye.OrgActive, Tier: bullseye.TierPaid}
 	v := f["name"]
 	if v == nil {
 		return o, p.errf(n, "organization has no name, expected name")
@@ -475,7 +474,7 @@ func (p *parser) organization(n *yaml.Node) (Organization, error) {
 		if o.Status, err = p.scalar(v, "status", "active, canceled or suspended"); err != nil {
 			return o, err
 		}
-		if !contains([]string{fixtures.OrgActive, fixtures.OrgCanceled, fixtures.OrgSuspended}, o.Status) {
+		if !contains([]string{bullseye.OrgActive, bullseye.OrgCanceled, bullseye.OrgSuspended}, o.Status) {
 			return o, p.errf(v, "status is %s, expected active, canceled or suspended", kindName(v))
 		}
 	}
@@ -483,7 +482,7 @@ func (p *parser) organization(n *yaml.Node) (Organization, error) {
 		if o.Tier, err = p.scalar(v, "tier", "trial or paid"); err != nil {
 			return o, err
 		}
-		if o.Tier != fixtures.TierTrial && o.Tier != fixtures.TierPaid {
+		if o.Tier != bullseye.TierTrial && o.Tier != bullseye.TierPaid {
 			return o, p.errf(v, "tier is %s, expected trial or paid", kindName(v))
 		}
 	}
@@ -495,12 +494,12 @@ func (p *parser) organization(n *yaml.Node) (Organization, error) {
 	return o, nil
 }
 
-func (p *parser) retry(n *yaml.Node) (*sender.Policy, error) {
+func (p *parser) retry(n *yaml.Node) (*bullseye.Policy, error) {
 	f, _, err := p.fields(n, "retry")
 	if err != nil {
 		return nil, err
 	}
-	pol := &sender.Policy{}
+	pol := &bullseye.Policy{}
 	if v := f["delays"]; v != nil {
 		items, err := p.list(v, "delays", "durations")
 		if err != nil {
@@ -515,7 +514,7 @@ func (p *parser) retry(n *yaml.Node) (*sender.Policy, error) {
 		}
 	}
 	if v := f["attempts"]; v != nil {
-		if pol.Attempts, err = p.integer(v, "attempts", 1, sender.MaxAttempts); err != nil {
+		if pol.Attempts, err = p.integer(v, "attempts", 1, bullseye.MaxAttempts); err != nil {
 			return nil, err
 		}
 	}
@@ -565,7 +564,7 @@ func (p *parser) step(n *yaml.Node, s *Scenario) (Step, error) {
 		st.Send, err = p.send(v)
 	case "webhook":
 		var w Webhook
-		w, err = p.webhook(v, "webhook_step", sender.KindIdentification)
+		w, err = p.webhook(v, "webhook_step", bullseye.KindIdentification)
 		st.Webhook = &w
 	case "wait":
 		st.Wait, err = p.wait(v)
@@ -585,14 +584,14 @@ func (p *parser) send(n *yaml.Node) (*Send, error) {
 	s := &Send{Count: 1}
 	v := f["type"]
 	if v == nil {
-		return nil, p.errf(n, "send has no type, expected one of %s", strings.Join(fixtures.EventTypes(), ", "))
+		return nil, p.errf(n, "send has no type, expected one of %s", strings.Join(bullseye.EventTypes(), ", "))
 	}
 	if s.Type, err = p.scalar(v, "type", "an event type"); err != nil {
 		return nil, err
 	}
-	if _, err := fixtures.Kind(s.Type); err != nil {
-		msg := fmt.Sprintf("type is %s, expected one of %s", kindName(v), strings.Join(fixtures.EventTypes(), ", "))
-		if near := nearest(s.Type, fixtures.EventTypes()); near != "" {
+	if _, err := bullseye.KindOf(s.Type); err != nil {
+		msg := fmt.Sprintf("type is %s, expected one of %s", kindName(v), strings.Join(bullseye.EventTypes(), ", "))
+		if near := nearest(s.Type, bullseye.EventTypes()); near != "" {
 			msg = fmt.Sprintf("type is %s, did you mean %q?", kindName(v), near)
 		}
 		return nil, p.errf(v, "%s", msg)
@@ -653,7 +652,7 @@ func (p *parser) send(n *yaml.Node) (*Send, error) {
 
 func faultNames() []string {
 	var out []string
-	for _, f := range sender.Faults() {
+	for _, f := range bullseye.Faults() {
 		out = append(out, string(f))
 	}
 	return out
@@ -670,8 +669,8 @@ func (p *parser) fault(n *yaml.Node, count int) (events.Fault, error) {
 		if err != nil {
 			return ft, err
 		}
-		sf, perr := sender.ParseFault(name)
-		if perr != nil || sf == sender.FaultNone {
+		sf, perr := bullseye.ParseFault(name)
+		if perr != nil || sf == bullseye.FaultNone {
 			msg := fmt.Sprintf("signature is %s, expected one of %s", kindName(v), strings.Join(faultNames(), ", "))
 			if near := nearest(name, faultNames()); near != "" {
 				msg = fmt.Sprintf("signature is %s, did you mean %q?", kindName(v), near)
@@ -692,7 +691,7 @@ func (p *parser) fault(n *yaml.Node, count int) (events.Fault, error) {
 			}
 		}
 	}
-	if ft.Signature == sender.FaultNone && !ft.Duplicate {
+	if ft.Signature == bullseye.FaultNone && !ft.Duplicate {
 		return ft, p.errf(n, "a fault needs signature or duplicate")
 	}
 	if v := f["events"]; v != nil {
@@ -779,7 +778,7 @@ func (p *parser) every(n *yaml.Node, s *Scenario) (*Every, error) {
 	return e, nil
 }
 
-var states = []string{sender.StateDelivered, sender.StateFailed, sender.StateCanceled, sender.StateScheduled, sender.StateRetrying}
+var states = []string{bullseye.StateDelivered, bullseye.StateFailed, bullseye.StateCanceled, bullseye.StateScheduled, bullseye.StateRetrying}
 
 func (p *parser) status(n *yaml.Node, what string) (Status, error) {
 	v, err := p.scalar(n, what, `a status code (200), a class ("4xx") or "timeout"`)
@@ -845,7 +844,7 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 		}
 	}
 	if v := f["attempts"]; v != nil {
-		if e.Attempts, err = p.integer(v, "attempts", 1, sender.MaxAttempts); err != nil {
+		if e.Attempts, err = p.integer(v, "attempts", 1, bullseye.MaxAttempts); err != nil {
 			return nil, err
 		}
 	}
@@ -879,11 +878,11 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 		if v.Kind != yaml.MappingNode {
 			return nil, p.errf(v, `faults is %s, expected a mapping of fault to status, e.g. {wrong_secret: "4xx"}`, kindName(v))
 		}
-		e.Faults = map[sender.Fault]Status{}
+		e.Faults = map[bullseye.Fault]Status{}
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			k := v.Content[i]
-			sf, perr := sender.ParseFault(k.Value)
-			if perr != nil || sf == sender.FaultNone {
+			sf, perr := bullseye.ParseFault(k.Value)
+			if perr != nil || sf == bullseye.FaultNone {
 				return nil, p.errf(k, "fault %s, expected one of %s", kindName(k), strings.Join(faultNames(), ", "))
 			}
 			if _, dup := e.Faults[sf]; dup {

@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/events"
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -108,18 +107,18 @@ steps:
 	if s.Name != "all" || s.Seed != 7 || s.Clock != (Clock{Mode: ClockScaled, Factor: 60}) || s.APIKey != "k1" {
 		t.Errorf("header %+v", s)
 	}
-	w := s.Webhooks[sender.KindIdentification]
-	if *w.URL != "http://h/x" || *w.Secret != "s" || *w.Enabled || *w.Dialect != fixtures.DialectIntegration {
+	w := s.Webhooks[bullseye.KindIdentification]
+	if *w.URL != "http://h/x" || *w.Secret != "s" || *w.Enabled || *w.Dialect != bullseye.DialectIntegration {
 		t.Errorf("webhook %+v", w)
 	}
 	if want := (Organization{"Acme", "a1", "suspended", "trial", 10}); s.Organizations[0] != want {
 		t.Errorf("organization %+v", s.Organizations[0])
 	}
-	if !reflect.DeepEqual(*s.Retry, sender.Policy{Delays: []time.Duration{time.Second, 2 * time.Second}, Attempts: 3, Timeout: 5 * time.Second}) {
+	if !reflect.DeepEqual(*s.Retry, bullseye.Policy{Delays: []time.Duration{time.Second, 2 * time.Second}, Attempts: 3, Timeout: 5 * time.Second}) {
 		t.Errorf("retry %+v", s.Retry)
 	}
 	send := s.Steps[0].Send
-	wantFaults := []events.Fault{{Signature: sender.FaultUppercase, Share: 0.5}, {Duplicate: true, DuplicateAfter: 3 * time.Second, Events: []int{1, 4}}}
+	wantFaults := []events.Fault{{Signature: bullseye.FaultUppercase, Share: 0.5}, {Duplicate: true, DuplicateAfter: 3 * time.Second, Events: []int{1, 4}}}
 	if send.Count != 4 || send.Interval != 500*time.Millisecond || send.Organization != "Acme" || !reflect.DeepEqual(send.Faults, wantFaults) {
 		t.Errorf("send %+v", send)
 	}
@@ -129,7 +128,7 @@ steps:
 	if s.Steps[0].Pos != (Pos{13, 5}) {
 		t.Errorf("first step at %+v", s.Steps[0].Pos)
 	}
-	if st := s.Steps[1].Webhook; st.Kind != sender.KindBilling || !*st.Enabled {
+	if st := s.Steps[1].Webhook; st.Kind != bullseye.KindBilling || !*st.Enabled {
 		t.Errorf("webhook step %+v", st)
 	}
 	if s.Steps[2].Wait.Duration != 10*time.Second || !s.Steps[3].Every.Steps[0].Wait.Settled || s.Steps[3].Every.For != time.Minute {
@@ -137,7 +136,7 @@ steps:
 	}
 	e := s.Steps[4].Expect
 	if e.State != "delivered" || e.Attempts != 2 || len(e.Offsets) != 2 || e.Statuses[1] != (Status{Class: 2}) ||
-		e.Faults[sender.FaultUppercase] != (Status{}) || *e.Duplicates != (Status{Code: 200}) || e.States["failed"] != 0 {
+		e.Faults[bullseye.FaultUppercase] != (Status{}) || *e.Duplicates != (Status{Code: 200}) || e.States["failed"] != 0 {
 		t.Errorf("expect %+v", e)
 	}
 }
@@ -206,8 +205,8 @@ func TestSchemaMatchesParser(t *testing.T) {
 		} `json:"$defs"`
 	}
 	_ = json.Unmarshal(data, &send)
-	if got := send.Defs.Send.Properties.Type.Enum; !reflect.DeepEqual(got, fixtures.EventTypes()) {
-		t.Errorf("$defs/send type enum %v, want %v", got, fixtures.EventTypes())
+	if got := send.Defs.Send.Properties.Type.Enum; !reflect.DeepEqual(got, bullseye.EventTypes()) {
+		t.Errorf("$defs/send type enum %v, want %v", got, bullseye.EventTypes())
 	}
 }
 
@@ -276,7 +275,7 @@ steps:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *s.Webhooks["billing"].URL != "http://h/x" || s.Steps[1].Send.Faults[0].Signature != sender.FaultMissing {
+	if *s.Webhooks["billing"].URL != "http://h/x" || s.Steps[1].Send.Faults[0].Signature != bullseye.FaultMissing {
 		t.Errorf("aliases not followed: %+v", s)
 	}
 	if _, err := Parse("r.yaml", []byte("steps: &s [{every: {schedule: '@every 1s', count: 1, steps: *s}}]")); err == nil || !strings.Contains(err.Error(), "every nested more than 16 deep") {

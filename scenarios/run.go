@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
@@ -175,7 +176,7 @@ func (r *runner) setup() error {
 		r.orgs[o.Name] = org.ID
 		r.orgs[org.ExternalID] = org.ID
 	}
-	kinds := []string{sender.KindIdentification, sender.KindBilling}
+	kinds := []string{bullseye.KindIdentification, bullseye.KindBilling}
 	for _, kind := range kinds {
 		w, ok := r.s.Webhooks[kind]
 		if !ok {
@@ -202,14 +203,14 @@ func (r *runner) setup() error {
 // with an external_id the partner already has is that organization, as it
 // is: the same file run twice on one mock (or two files naming one
 // customer) acts on the same organization.
-func (r *runner) organization(o Organization) (fixtures.Organization, error) {
-	existing := func() (fixtures.Organization, bool, error) {
+func (r *runner) organization(o Organization) (bullseye.Organization, error) {
+	existing := func() (bullseye.Organization, bool, error) {
 		if o.ExternalID == "" {
-			return fixtures.Organization{}, false, nil
+			return bullseye.Organization{}, false, nil
 		}
 		found, _, err := r.m.Store.Organizations(r.partner, store.OrgFilter{ExternalID: o.ExternalID, Page: 1, PageSize: 1})
 		if err != nil || len(found) == 0 {
-			return fixtures.Organization{}, false, err
+			return bullseye.Organization{}, false, err
 		}
 		return found[0], true, nil
 	}
@@ -440,10 +441,10 @@ func (r *runner) unstick(now time.Time, stuck sender.DeliveryInfo) {
 	if !ok || !t.After(now) {
 		return
 	}
-	if stuck.State == sender.StateInFlight {
+	if stuck.State == bullseye.StateInFlight {
 		timeout := stuck.Policy.Timeout
 		if timeout <= 0 {
-			timeout = sender.DefaultTimeout
+			timeout = bullseye.DefaultTimeout
 		}
 		if t.After(now.Add(timeout)) {
 			return
@@ -512,7 +513,7 @@ func (r *runner) expect(e *Expect) Outcome {
 		items = append(items, item{n, info})
 	}
 	counts := map[string]int{}
-	var faultSeen = map[sender.Fault]bool{}
+	var faultSeen = map[bullseye.Fault]bool{}
 	dupSeen := false
 	for _, it := range items {
 		info, n := it.info, it.n
@@ -533,7 +534,7 @@ func (r *runner) expect(e *Expect) Outcome {
 		if e.Statuses != nil && !matchAll(codes, e.Statuses) {
 			diffs = append(diffs, fmt.Sprintf("delivery %d: receiver answered %s; want %s", n, formatCodes(codes), formatStatuses(e.Statuses)))
 		}
-		if want, ok := e.Faults[info.Fault]; ok && info.Fault != sender.FaultNone {
+		if want, ok := e.Faults[info.Fault]; ok && info.Fault != bullseye.FaultNone {
 			faultSeen[info.Fault] = true
 			for _, c := range codes {
 				if !want.match(c) {
@@ -557,7 +558,7 @@ func (r *runner) expect(e *Expect) Outcome {
 			}
 		}
 	}
-	for _, f := range sender.Faults() {
+	for _, f := range bullseye.Faults() {
 		if _, ok := e.Faults[f]; ok && !faultSeen[f] {
 			diffs = append(diffs, fmt.Sprintf("no delivery with fault %s to check", f))
 		}
@@ -587,7 +588,7 @@ func offsets(info sender.DeliveryInfo) []time.Duration {
 func httpCodes(info sender.DeliveryInfo) []int {
 	var out []int
 	for _, a := range info.Attempts {
-		if a.Status != sender.StatusCanceled {
+		if a.Status != bullseye.StatusCanceled {
 			out = append(out, a.StatusCode)
 		}
 	}

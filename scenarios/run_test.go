@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/mock"
@@ -154,11 +155,11 @@ steps:
 	}
 	infos, _ := m.Sender.Deliveries(sender.DeliveryQuery{PageSize: 10})
 	for _, i := range infos {
-		want := sender.Sign("new", i.Body)
+		want := bullseye.Sign("new", i.Body)
 		if i.ID == infos[len(infos)-1].ID { // the oldest: created under the old secret
-			want = sender.Sign("old", i.Body)
+			want = bullseye.Sign("old", i.Body)
 		}
-		if got := i.Attempts[len(i.Attempts)-1].RequestHeaders.Get(sender.SignatureHeader); got != want {
+		if got := i.Attempts[len(i.Attempts)-1].RequestHeaders.Get(bullseye.SignatureHeader); got != want {
 			t.Errorf("delivery %s signed %s, want %s", i.ID, got, want)
 		}
 	}
@@ -197,7 +198,7 @@ func othersPending(t *testing.T, m *mock.Mock, hangingURL string) []string {
 	t.Helper()
 	other := m.Partners()[1].ID
 	on := true
-	if _, err := m.Store.UpdateWebhook(other, sender.KindIdentification, store.WebhookPatch{URL: &hangingURL, Enabled: &on}); err != nil {
+	if _, err := m.Store.UpdateWebhook(other, bullseye.KindIdentification, store.WebhookPatch{URL: &hangingURL, Enabled: &on}); err != nil {
 		t.Fatal(err)
 	}
 	inFlight, err := m.Events.Emit(events.Request{PartnerID: other, Type: "visitor.identified"})
@@ -206,7 +207,7 @@ func othersPending(t *testing.T, m *mock.Mock, hangingURL string) []string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := m.Sender.Wait(ctx, inFlight[0], sender.InState(sender.StateInFlight)); err != nil {
+	if _, err := m.Sender.Wait(ctx, inFlight[0], sender.InState(bullseye.StateInFlight)); err != nil {
 		t.Fatalf("the other partner's delivery never went out: %v", err)
 	}
 	later, err := m.Events.Emit(events.Request{PartnerID: other, Type: "visitor.identified", At: m.Config().Clock.Now().Add(1000 * time.Hour)})

@@ -15,17 +15,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
-)
-
-// The mock's own request headers, beside the vendor's Content-Type,
-// User-Agent and X-Bullseye-Signature. The vendor does not document any
-// such header; these let a test receiver correlate a request with the
-// control API's delivery and attempt, and are named "Mock" so nobody
-// mistakes them for the vendor's.
-const (
-	DeliveryHeader = "X-Bullseye-Mock-Delivery"
-	AttemptHeader  = "X-Bullseye-Mock-Attempt"
 )
 
 const (
@@ -59,7 +50,7 @@ func (s *Sender) worker() {
 // scratch is a worker's reusable state.
 type scratch struct {
 	buf    [excerptMax]byte
-	signer signer
+	signer bullseye.Signer
 }
 
 // run makes d's due attempt, or parks it when its endpoint is at its
@@ -147,7 +138,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	t, found := s.cfg.Targets.Target(m.PartnerID, m.Kind)
 	w := d.wire // only the worker holding d writes it
 	if w == nil {
-		sig, ok, sent := sc.signer.apply(m.Fault, m.Secret, d.body)
+		sig, ok, sent := sc.signer.Apply(m.Fault, m.Secret, d.body)
 		w = &wire{sig: sig, hasSig: ok, sent: sent}
 	}
 
@@ -217,7 +208,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 		e.err = errorText(err)
 	}
 	switch {
-	case !Failed(code, err):
+	case !bullseye.Failed(code, err):
 		e.status = logDelivered
 		d.state = stDelivered
 		s.st.delivered++
@@ -247,7 +238,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	}
 }
 
-func cancelReason(t Target, found bool) string {
+func cancelReason(t bullseye.Target, found bool) string {
 	switch {
 	case !found:
 		return "canceled: no webhook configured"
@@ -332,10 +323,10 @@ func (s *Sender) requestHeaders(d *delivery, w *wire, n int) http.Header {
 	h["Content-Type"] = []string{"application/json"}
 	h["User-Agent"] = []string{s.ua}
 	if w.hasSig {
-		h[SignatureHeader] = []string{w.sig}
+		h[bullseye.SignatureHeader] = []string{w.sig}
 	}
-	h[DeliveryHeader] = []string{uuid.UUID(d.id).String()}
-	h[AttemptHeader] = []string{strconv.Itoa(n)}
+	h[bullseye.DeliveryHeader] = []string{uuid.UUID(d.id).String()}
+	h[bullseye.AttemptHeader] = []string{strconv.Itoa(n)}
 	return h
 }
 

@@ -16,6 +16,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 )
 
@@ -84,9 +85,9 @@ func bare(url string, bodies [][]byte, sig string, conc int, sign bool) time.Dur
 				req, _ := http.NewRequest(http.MethodPost, url, bytesReader(bodies[i]))
 				req.Header.Set("Content-Type", "application/json")
 				if sign {
-					req.Header.Set(SignatureHeader, Sign(testSecret, bodies[i]))
+					req.Header.Set(bullseye.SignatureHeader, bullseye.Sign(testSecret, bodies[i]))
 				} else {
-					req.Header.Set(SignatureHeader, sig)
+					req.Header.Set(bullseye.SignatureHeader, sig)
 				}
 				resp, err := client.Do(req)
 				if err != nil {
@@ -123,7 +124,7 @@ func (r *byteReader) Read(p []byte) (int, error) {
 // and waits until all are delivered.
 func viaSender(b *testing.B, url string, bodies [][]byte, conc int) time.Duration {
 	tg := &fakeTargets{}
-	tg.set("p1", KindIdentification, Target{URL: url, Secret: testSecret, Enabled: true})
+	tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: url, Secret: testSecret, Enabled: true})
 	s, err := New(Config{Targets: tg, Workers: conc, PerEndpoint: conc})
 	if err != nil {
 		b.Fatal(err)
@@ -132,7 +133,7 @@ func viaSender(b *testing.B, url string, bodies [][]byte, conc int) time.Duratio
 	defer s.Shutdown(context.Background())
 	start := time.Now()
 	for _, body := range bodies {
-		if _, err := s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, EventType: "visitor.identified",
+		if _, err := s.Send(Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, EventType: "visitor.identified",
 			OrganizationID: "org-1", Body: body}); err != nil {
 			b.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func viaVegeta(b *testing.B, url string, bodies [][]byte, sig string, conc int) 
 	targets := make([]vegeta.Target, len(bodies))
 	for i, body := range bodies {
 		targets[i] = vegeta.Target{Method: http.MethodPost, URL: url, Body: body,
-			Header: http.Header{"Content-Type": {"application/json"}, SignatureHeader: {sig}}}
+			Header: http.Header{"Content-Type": {"application/json"}, bullseye.SignatureHeader: {sig}}}
 	}
 	atk := vegeta.NewAttacker(vegeta.Workers(uint64(conc)), vegeta.MaxWorkers(uint64(conc)),
 		vegeta.Connections(conc), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow))
@@ -193,7 +194,7 @@ func BenchmarkThroughput(b *testing.B) {
 			const n = 5_000
 			bodies := benchBodies(n)
 			srv, _ := newBenchReceiver(b)
-			sig := Sign(testSecret, bodies[0])
+			sig := bullseye.Sign(testSecret, bodies[0])
 			// Warm up connections and code paths once.
 			bare(srv.URL, bodies[:1000], sig, conc, false)
 			viaSender(b, srv.URL, bodies[:1000], conc)
@@ -249,7 +250,7 @@ func heapAfterGC() uint64 {
 
 func benchSender(b *testing.B, clk clock.Clock, mod func(*Config)) (*Sender, *fakeTargets) {
 	tg := &fakeTargets{}
-	tg.set("p1", KindIdentification, Target{URL: "http://receiver.invalid/hook", Secret: testSecret, Enabled: true})
+	tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: "http://receiver.invalid/hook", Secret: testSecret, Enabled: true})
 	cfg := Config{Clock: clk, Targets: tg, IDs: rand.NewChaCha8([32]byte{7}), Transport: okTransport{}}
 	if mod != nil {
 		mod(&cfg)
@@ -278,7 +279,7 @@ func BenchmarkSchedulerPending(b *testing.B) {
 		far := t0.Add(24 * time.Hour)
 		start := time.Now()
 		for range million {
-			if _, err := s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, EventType: "visitor.identified",
+			if _, err := s.Send(Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, EventType: "visitor.identified",
 				OrganizationID: "org-1", Body: body, At: far}); err != nil {
 				b.Fatal(err)
 			}
@@ -316,7 +317,7 @@ func BenchmarkSchedulerHandoff(b *testing.B) {
 				}
 				at := t0.Add(time.Hour)
 				for range million {
-					s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: body, At: at})
+					s.Send(Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, Body: body, At: at})
 				}
 				s.Start()
 				runtime.GC()
@@ -344,7 +345,7 @@ func BenchmarkPipeline(b *testing.B) {
 		s.Start()
 		start := time.Now()
 		for i := range n {
-			s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: bodies[i%len(bodies)]})
+			s.Send(Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, Body: bodies[i%len(bodies)]})
 		}
 		if err := s.Settled(context.Background()); err != nil {
 			b.Fatal(err)
@@ -371,7 +372,7 @@ func BenchmarkMemoryAfterDelivered(b *testing.B) {
 				var at200k uint64
 				for sent := 0; sent < million; {
 					for range 10_000 {
-						s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: bodies[sent%len(bodies)]})
+						s.Send(Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, Body: bodies[sent%len(bodies)]})
 						sent++
 					}
 					if err := s.Settled(context.Background()); err != nil {

@@ -8,19 +8,20 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 // The value matches Python's hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().
 func ExampleSign() {
-	fmt.Println(sender.Sign("whsec_your_webhook_secret", []byte(`{"event_type":"visitor.identified"}`)))
+	fmt.Println(bullseye.Sign("whsec_your_webhook_secret", []byte(`{"event_type":"visitor.identified"}`)))
 	// Output: 1fb0ca8f23add6dbda86b3574bc125c1bacdd0ff19773ed169a76a2e7ab3da70
 }
 
-type oneTarget sender.Target
+type oneTarget bullseye.Target
 
-func (t oneTarget) Target(string, string) (sender.Target, bool) { return sender.Target(t), true }
+func (t oneTarget) Target(string, string) (bullseye.Target, bool) { return bullseye.Target(t), true }
 
 // A receiver that fails twice, replayed on a manual clock: the whole
 // vendor schedule runs in microseconds and the log reads in mock time.
@@ -44,7 +45,7 @@ func Example() {
 	defer s.Shutdown(context.Background())
 
 	ctx := context.Background()
-	s.Send(sender.Delivery{PartnerID: "p1", Kind: sender.KindIdentification, Body: []byte(`{"session_id":"s1"}`)})
+	s.Send(sender.Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, Body: []byte(`{"session_id":"s1"}`)})
 	for {
 		s.Idle(ctx) // everything due now has happened
 		next, ok := s.NextDue()

@@ -2,6 +2,9 @@ package sender
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -12,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 )
 
@@ -25,21 +29,21 @@ const testSecret = "whsec_your_webhook_secret"
 // fakeTargets is the store's side of the contract.
 type fakeTargets struct {
 	mu sync.Mutex
-	m  map[[2]string]Target
+	m  map[[2]string]bullseye.Target
 }
 
-func (f *fakeTargets) Target(partnerID, kind string) (Target, bool) {
+func (f *fakeTargets) Target(partnerID, kind string) (bullseye.Target, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.m[[2]string{partnerID, kind}]
 	return t, ok
 }
 
-func (f *fakeTargets) set(partnerID, kind string, t Target) {
+func (f *fakeTargets) set(partnerID, kind string, t bullseye.Target) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.m == nil {
-		f.m = map[[2]string]Target{}
+		f.m = map[[2]string]bullseye.Target{}
 	}
 	f.m[[2]string{partnerID, kind}] = t
 }
@@ -106,7 +110,7 @@ func (h *harness) send(tb testing.TB, d Delivery) string {
 		d.PartnerID = "p1"
 	}
 	if d.Kind == "" {
-		d.Kind = KindIdentification
+		d.Kind = bullseye.KindIdentification
 	}
 	if d.Body == nil {
 		d.Body = []byte(`{"event_type":"visitor.identified","session_id":"s-1"}`)
@@ -195,4 +199,12 @@ func (rc *receiver) hang(r *http.Request) {
 
 func status(code int) func(int, http.ResponseWriter, *http.Request) {
 	return func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }
+}
+
+// pythonVerify is the seed docs' Python verification, written against
+// crypto/hmac directly so that it is an oracle independent of the signer.
+func pythonVerify(payload []byte, signature, secret string) bool {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write(payload)
+	return hmac.Equal([]byte(hex.EncodeToString(h.Sum(nil))), []byte(signature))
 }

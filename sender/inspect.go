@@ -7,19 +7,20 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/google/uuid"
 )
 
 // DeliveryInfo is everything the control API shows about one delivery.
 type DeliveryInfo struct {
-	ID             string `json:"id"`
-	PartnerID      string `json:"partnerId"`
-	Type           string `json:"type"`
-	EventType      string `json:"eventType"`
-	OrganizationID string `json:"organizationId"`
-	DuplicateOf    string `json:"duplicateOf,omitempty"`
-	Fault          Fault  `json:"fault,omitempty"`
-	State          string `json:"state"` // one of the State* words
+	ID             string         `json:"id"`
+	PartnerID      string         `json:"partnerId"`
+	Type           string         `json:"type"`
+	EventType      string         `json:"eventType"`
+	OrganizationID string         `json:"organizationId"`
+	DuplicateOf    string         `json:"duplicateOf,omitempty"`
+	Fault          bullseye.Fault `json:"fault,omitempty"`
+	State          string         `json:"state"` // one of the State* words
 	// NextAttemptAt is when the next attempt is due, while one is scheduled.
 	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
 	// Attempts made so far (a canceled entry counts as one, without HTTP).
@@ -30,7 +31,7 @@ type DeliveryInfo struct {
 	Body     []byte `json:"-"`
 	SentBody []byte `json:"-"`
 	// Policy is the retry policy the delivery follows.
-	Policy Policy `json:"-"`
+	Policy bullseye.Policy `json:"-"`
 }
 
 // AttemptInfo is a log entry plus what was on the wire.
@@ -44,7 +45,7 @@ type AttemptInfo struct {
 
 // Final reports whether the delivery is done: delivered, failed or canceled.
 func (i DeliveryInfo) Final() bool {
-	return i.State == StateDelivered || i.State == StateFailed || i.State == StateCanceled
+	return i.State == bullseye.StateDelivered || i.State == bullseye.StateFailed || i.State == bullseye.StateCanceled
 }
 
 // IsFinal is a predicate for Wait: the delivery is done.

@@ -5,6 +5,7 @@ import (
 	"time"
 	"unique"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/google/uuid"
 )
 
@@ -34,7 +35,7 @@ const (
 	logCanceled
 )
 
-var statusWords = [...]string{logDelivered: StatusDelivered, logRetrying: StatusRetrying, logFailed: StatusFailed, logCanceled: StatusCanceled}
+var statusWords = [...]string{logDelivered: bullseye.StatusDelivered, logRetrying: bullseye.StatusRetrying, logFailed: bullseye.StatusFailed, logCanceled: bullseye.StatusCanceled}
 
 func statusCode(word string) (uint8, bool) {
 	for i, w := range statusWords {
@@ -46,7 +47,7 @@ func statusCode(word string) (uint8, bool) {
 }
 
 func kindCode(kind string) uint8 {
-	if kind == KindBilling {
+	if kind == bullseye.KindBilling {
 		return 1
 	}
 	return 0
@@ -54,9 +55,9 @@ func kindCode(kind string) uint8 {
 
 func kindWord(k uint8) string {
 	if k == 1 {
-		return KindBilling
+		return bullseye.KindBilling
 	}
-	return KindIdentification
+	return bullseye.KindIdentification
 }
 
 // toAttempt converts the entry to the API's form.
@@ -136,7 +137,7 @@ func (s *Sender) Logs(q LogQuery) ([]Attempt, int) {
 	}
 	var kind uint8
 	if q.Type != "" {
-		if q.Type != KindIdentification && q.Type != KindBilling {
+		if q.Type != bullseye.KindIdentification && q.Type != bullseye.KindBilling {
 			return []Attempt{}, 0
 		}
 		kind = kindCode(q.Type)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 )
 
@@ -36,24 +37,24 @@ func TestHTTPSReceivers(t *testing.T) {
 		mod  func(*Config)
 		want string
 	}{
-		"system roots only":    {nil, StatusFailed},
-		"extra CA file":        {func(c *Config) { c.CACertFile = caFile }, StatusDelivered},
-		"insecure skip verify": {func(c *Config) { c.InsecureSkipVerify = true }, StatusDelivered},
+		"system roots only":    {nil, bullseye.StatusFailed},
+		"extra CA file":        {func(c *Config) { c.CACertFile = caFile }, bullseye.StatusDelivered},
+		"insecure skip verify": {func(c *Config) { c.InsecureSkipVerify = true }, bullseye.StatusDelivered},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, func(c *Config) {
-				c.Policy = Policy{Attempts: 1}
+				c.Policy = bullseye.Policy{Attempts: 1}
 				if tc.mod != nil {
 					tc.mod(c)
 				}
 			})
-			h.tg.set("p1", KindIdentification, Target{URL: srv.URL, Secret: testSecret, Enabled: true})
+			h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: srv.URL, Secret: testSecret, Enabled: true})
 			info := h.wait(t, h.send(t, Delivery{}), IsFinal)
 			a := info.Attempts[0]
 			if a.Status != tc.want {
 				t.Errorf("status %s (%s), want %s", a.Status, a.Error, tc.want)
 			}
-			if tc.want == StatusFailed && !strings.Contains(a.Error, "certificate") {
+			if tc.want == bullseye.StatusFailed && !strings.Contains(a.Error, "certificate") {
 				t.Errorf("error %q does not name the certificate problem", a.Error)
 			}
 		})
@@ -66,7 +67,7 @@ func TestHTTPSReceivers(t *testing.T) {
 func TestScaledClock(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		c.Clock = clock.Scaled(1000)
-		c.Policy = Policy{Attempts: 2, Delays: []time.Duration{time.Second}, Timeout: 5 * time.Minute}
+		c.Policy = bullseye.Policy{Attempts: 2, Delays: []time.Duration{time.Second}, Timeout: 5 * time.Minute}
 	})
 	var rc *receiver
 	rc = newReceiver(t, h.clk, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -74,9 +75,9 @@ func TestScaledClock(t *testing.T) {
 			rc.hang(r)
 		}
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 	info := h.wait(t, h.send(t, Delivery{}), IsFinal)
-	if info.State != StateDelivered || len(info.Attempts) != 2 {
+	if info.State != bullseye.StateDelivered || len(info.Attempts) != 2 {
 		t.Fatalf("%s after %d attempts", info.State, len(info.Attempts))
 	}
 	first, second := info.Attempts[0], info.Attempts[1]
@@ -107,7 +108,7 @@ func TestMemoryBounded(t *testing.T) {
 		c.Transport = okTransport{}
 		c.LogCap, c.DeliveryCap = 100, 50
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: "http://receiver.invalid/hook", Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: "http://receiver.invalid/hook", Secret: testSecret, Enabled: true})
 	for range 10 {
 		for range 200 {
 			h.send(t, Delivery{})
@@ -133,11 +134,11 @@ func TestIndexShrinks(t *testing.T) {
 		c.Transport = okTransport{}
 		c.LogCap, c.DeliveryCap = 10, 10
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: "http://receiver.invalid/hook", Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: "http://receiver.invalid/hook", Enabled: true})
 	const burst = 8000
 	body := []byte("{}")
 	for range burst {
-		if _, err := h.s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: body, At: t0.Add(time.Hour)}); err != nil {
+		if _, err := h.s.Send(Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, Body: body, At: t0.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,10 +180,10 @@ func TestDeliveryInfoForUnknownIDs(t *testing.T) {
 func TestSendCanonicalFault(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(200))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
 	info := h.wait(t, h.send(t, Delivery{Fault: "Wrong-Secret"}), IsFinal)
 	r := rc.got()[0]
-	if info.Fault != FaultWrongSecret || r.header.Get(SignatureHeader) != Sign(WrongSecretPrefix+testSecret, r.body) {
-		t.Errorf("fault %q, header %q", info.Fault, r.header.Get(SignatureHeader))
+	if info.Fault != bullseye.FaultWrongSecret || r.header.Get(bullseye.SignatureHeader) != bullseye.Sign(bullseye.WrongSecretPrefix+testSecret, r.body) {
+		t.Errorf("fault %q, header %q", info.Fault, r.header.Get(bullseye.SignatureHeader))
 	}
 }

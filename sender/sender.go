@@ -33,6 +33,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 )
 
@@ -56,7 +57,7 @@ const (
 type Config struct {
 	Clock   clock.Clock // nil: the real clock
 	Targets Targets
-	Policy  Policy // zero fields take DefaultPolicy's values
+	Policy  bullseye.Policy // zero fields take DefaultPolicy's values
 	// Workers is the number of HTTP workers, so the number of attempts in
 	// flight at once. Default DefaultWorkers.
 	Workers int
@@ -92,7 +93,7 @@ type Config struct {
 type Sender struct {
 	cfg     Config
 	clock   clock.Clock
-	policy  Policy
+	policy  bullseye.Policy
 	client  *http.Client
 	ownTr   *http.Transport // closed at shutdown when we built it
 	ua      string
@@ -110,7 +111,7 @@ type Sender struct {
 	hosts hostLimiter
 
 	pmu      sync.Mutex
-	policies map[policyKey]*Policy // canonical per-delivery policies
+	policies map[policyKey]*bullseye.Policy // canonical per-delivery policies
 	// handoff, when set before Start, replaces the whole attempt in the
 	// workers: the scheduler benchmark measures hand-offs alone with it.
 	handoff func(*delivery)
@@ -162,9 +163,9 @@ type meta struct {
 	EventType      string
 	OrganizationID string
 	Secret         string // the target's secret when the delivery was created
-	Fault          Fault
+	Fault          bullseye.Fault
 	DuplicateOf    string
-	Policy         *Policy // nil: the sender's policy; else canonical per value
+	Policy         *bullseye.Policy // nil: the sender's policy; else canonical per value
 	// Partner is PartnerID interned on its own, which the log keeps per
 	// entry so that filtering by tenant is a pointer compare.
 	Partner unique.Handle[string]
@@ -201,18 +202,6 @@ type attemptRecord struct {
 	excerpt string
 }
 
-// Delivery states, as DeliveryInfo.State reports them. The final states use
-// the log's status words.
-const (
-	StateScheduled = "scheduled" // waiting for its first attempt
-	StateRetrying  = "retrying"  // waiting for a retry
-	StateReady     = "ready"     // due, waiting for a worker or an endpoint slot
-	StateInFlight  = "in_flight"
-	StateDelivered = StatusDelivered
-	StateFailed    = StatusFailed
-	StateCanceled  = StatusCanceled
-)
-
 const (
 	stScheduled uint8 = iota
 	stReady
@@ -229,19 +218,19 @@ func (d *delivery) stateWord() string {
 	switch d.state {
 	case stScheduled:
 		if d.attempts > 0 {
-			return StateRetrying
+			return bullseye.StateRetrying
 		}
-		return StateScheduled
+		return bullseye.StateScheduled
 	case stReady:
-		return StateReady
+		return bullseye.StateReady
 	case stInFlight:
-		return StateInFlight
+		return bullseye.StateInFlight
 	case stDelivered:
-		return StateDelivered
+		return bullseye.StateDelivered
 	case stFailed:
-		return StateFailed
+		return bullseye.StateFailed
 	}
-	return StateCanceled
+	return bullseye.StateCanceled
 }
 
 // New builds a Sender; Start sets it running.
@@ -292,7 +281,7 @@ func New(cfg Config) (*Sender, error) {
 		ids:      bufio.NewReaderSize(cfg.IDs, 4096),
 		logs:     newAttemptLog(cfg.LogCap),
 		retained: newRing(cfg.DeliveryCap),
-		policies: make(map[policyKey]*Policy),
+		policies: make(map[policyKey]*bullseye.Policy),
 	}
 	if cfg.PerEndpoint < cfg.Workers {
 		s.perHost = cfg.PerEndpoint
@@ -379,13 +368,13 @@ func (s *Sender) Start() {
 // A delivery to a partner with no webhook configured is accepted and its
 // first attempt logged as canceled, like one to a disabled webhook.
 func (s *Sender) Send(d Delivery) (string, error) {
-	if d.Kind != KindIdentification && d.Kind != KindBilling {
+	if d.Kind != bullseye.KindIdentification && d.Kind != bullseye.KindBilling {
 		return "", fmt.Errorf("%w %q", ErrUnknownKind, d.Kind)
 	}
 	if len(d.Body) == 0 {
 		return "", ErrEmptyBody
 	}
-	fault, err := ParseFault(string(d.Fault)) // accepts "Wrong-Secret"; store the canonical name
+	fault, err := bullseye.ParseFault(string(d.Fault)) // accepts "Wrong-Secret"; store the canonical name
 	if err != nil {
 		return "", fmt.Errorf("sender: %w", err)
 	}
@@ -437,8 +426,8 @@ type policyKey struct {
 // canonicalPolicy interns per-delivery policies so that equal policies share
 // one pointer (and so one meta handle). The table is bounded: past 1024
 // distinct policies a fresh copy is used, which costs memory but is correct.
-func (s *Sender) canonicalPolicy(p Policy) *Policy {
-	k := policyKey{FormatDelays(p.Delays), p.Attempts, p.Timeout}
+func (s *Sender) canonicalPolicy(p bullseye.Policy) *bullseye.Policy {
+	k := policyKey{bullseye.FormatDelays(p.Delays), p.Attempts, p.Timeout}
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
 	if c, ok := s.policies[k]; ok {
@@ -451,7 +440,7 @@ func (s *Sender) canonicalPolicy(p Policy) *Policy {
 	return c
 }
 
-func (s *Sender) policyOf(m *meta) *Policy {
+func (s *Sender) policyOf(m *meta) *bullseye.Policy {
 	if m.Policy != nil {
 		return m.Policy
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/google/uuid"
 )
 
@@ -58,7 +59,7 @@ func dump(as []Attempt) string {
 // entry builds an expected log entry of delivery id for partner p1.
 func entry(id string, n int, status string, code int, at time.Duration, url, errText string, next *time.Time) Attempt {
 	return Attempt{
-		Type: KindIdentification, OrganizationID: "org-1", Status: status, StatusCode: code,
+		Type: bullseye.KindIdentification, OrganizationID: "org-1", Status: status, StatusCode: code,
 		AttemptedAt: t0.Add(at), DeliveryID: id, Attempt: n, EventType: "visitor.identified",
 		URL: url, Error: errText, NextAttemptAt: next, PartnerID: "p1",
 	}
@@ -71,11 +72,11 @@ func TestAlwaysFailing(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(500))
 	url := rc.URL + "/hook"
-	h.tg.set("p1", KindIdentification, Target{URL: url, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: url, Secret: testSecret, Enabled: true})
 	body := []byte(`{"event_type":"visitor.identified","session_id":"s-1"}`)
 	id := h.send(t, Delivery{OrganizationID: "org-1", Body: body})
 	h.idle(t)
-	h.tg.set("p1", KindIdentification, Target{URL: url, Secret: "whsec_rotated", Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: url, Secret: "whsec_rotated", Enabled: true})
 	h.drive(t)
 
 	got := rc.got()
@@ -87,12 +88,12 @@ func TestAlwaysFailing(t *testing.T) {
 		if r.at != t0.Add(offsets[i]) {
 			t.Errorf("attempt %d at %s, want +%s", i+1, r.at.Sub(t0), offsets[i])
 		}
-		if !bytes.Equal(r.body, body) || !pythonVerify(r.body, r.header.Get(SignatureHeader), testSecret) {
+		if !bytes.Equal(r.body, body) || !pythonVerify(r.body, r.header.Get(bullseye.SignatureHeader), testSecret) {
 			t.Errorf("attempt %d: body or signature differ from the first attempt's", i+1)
 		}
 		wantHeader := http.Header{
 			"Content-Type": {"application/json"}, "User-Agent": {"bullseye-mock/test"},
-			"X-Bullseye-Signature": {Sign(testSecret, body)}, "Content-Length": {fmt.Sprint(len(body))},
+			"X-Bullseye-Signature": {bullseye.Sign(testSecret, body)}, "Content-Length": {fmt.Sprint(len(body))},
 			"X-Bullseye-Mock-Delivery": {id}, "X-Bullseye-Mock-Attempt": {fmt.Sprint(i + 1)},
 		}
 		if !reflect.DeepEqual(r.header, wantHeader) {
@@ -101,13 +102,13 @@ func TestAlwaysFailing(t *testing.T) {
 	}
 	const e500 = "HTTP 500 is not 2xx"
 	assertLog(t, h.logs("p1"), []Attempt{
-		entry(id, 1, StatusRetrying, 500, 0, url, e500, ptr(t0.Add(time.Minute))),
-		entry(id, 2, StatusRetrying, 500, time.Minute, url, e500, ptr(t0.Add(6*time.Minute))),
-		entry(id, 3, StatusRetrying, 500, 6*time.Minute, url, e500, ptr(t0.Add(36*time.Minute))),
-		entry(id, 4, StatusFailed, 500, 36*time.Minute, url, e500, nil),
+		entry(id, 1, bullseye.StatusRetrying, 500, 0, url, e500, ptr(t0.Add(time.Minute))),
+		entry(id, 2, bullseye.StatusRetrying, 500, time.Minute, url, e500, ptr(t0.Add(6*time.Minute))),
+		entry(id, 3, bullseye.StatusRetrying, 500, 6*time.Minute, url, e500, ptr(t0.Add(36*time.Minute))),
+		entry(id, 4, bullseye.StatusFailed, 500, 36*time.Minute, url, e500, nil),
 	})
 	info, _ := h.s.Delivery(id)
-	if info.State != StateFailed || len(info.Attempts) != 4 || info.NextAttemptAt != nil {
+	if info.State != bullseye.StateFailed || len(info.Attempts) != 4 || info.NextAttemptAt != nil {
 		t.Errorf("delivery info: %+v", info)
 	}
 	st := h.s.Stats()
@@ -125,20 +126,20 @@ func TestFailTwiceThenOK(t *testing.T) {
 		}
 		w.Write([]byte(`{"ok":true}`))
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
 	id := h.send(t, Delivery{OrganizationID: "org-1"})
 	h.drive(t)
 	const e503 = "HTTP 503 is not 2xx"
 	assertLog(t, h.logs("p1"), []Attempt{
-		entry(id, 1, StatusRetrying, 503, 0, rc.URL, e503, ptr(t0.Add(time.Minute))),
-		entry(id, 2, StatusRetrying, 503, time.Minute, rc.URL, e503, ptr(t0.Add(6*time.Minute))),
-		entry(id, 3, StatusDelivered, 200, 6*time.Minute, rc.URL, "", nil),
+		entry(id, 1, bullseye.StatusRetrying, 503, 0, rc.URL, e503, ptr(t0.Add(time.Minute))),
+		entry(id, 2, bullseye.StatusRetrying, 503, time.Minute, rc.URL, e503, ptr(t0.Add(6*time.Minute))),
+		entry(id, 3, bullseye.StatusDelivered, 200, 6*time.Minute, rc.URL, "", nil),
 	})
 	info, _ := h.s.Delivery(id)
-	if info.State != StateDelivered || info.Attempts[2].ResponseExcerpt != `{"ok":true}` {
+	if info.State != bullseye.StateDelivered || info.Attempts[2].ResponseExcerpt != `{"ok":true}` {
 		t.Errorf("info %+v", info)
 	}
-	if got := info.Attempts[0].RequestHeaders.Get(SignatureHeader); got != Sign(testSecret, info.Body) {
+	if got := info.Attempts[0].RequestHeaders.Get(bullseye.SignatureHeader); got != bullseye.Sign(testSecret, info.Body) {
 		t.Errorf("info shows signature %q", got)
 	}
 }
@@ -155,11 +156,11 @@ func TestTimeout(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
 	id := h.send(t, Delivery{OrganizationID: "org-1"})
 	<-rc.arrived
 	h.clk.Advance(29 * time.Second)
-	if info, _ := h.s.Delivery(id); info.State != StateInFlight {
+	if info, _ := h.s.Delivery(id); info.State != bullseye.StateInFlight {
 		t.Fatalf("timed out before 30 s of mock time: %s", info.State)
 	}
 	h.clk.Advance(time.Second)
@@ -167,8 +168,8 @@ func TestTimeout(t *testing.T) {
 	h.drive(t)
 	timeout := "timeout: no complete response within 30s (mock time)"
 	assertLog(t, h.logs("p1"), []Attempt{
-		withRT(entry(id, 1, StatusRetrying, 0, 0, rc.URL, timeout, ptr(t0.Add(90*time.Second))), 30000),
-		entry(id, 2, StatusDelivered, 204, 90*time.Second, rc.URL, "", nil),
+		withRT(entry(id, 1, bullseye.StatusRetrying, 0, 0, rc.URL, timeout, ptr(t0.Add(90*time.Second))), 30000),
+		entry(id, 2, bullseye.StatusDelivered, 204, 90*time.Second, rc.URL, "", nil),
 	})
 }
 
@@ -182,15 +183,15 @@ func TestTimeoutClockJump(t *testing.T) {
 			rc.hang(r)
 		}
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 	id := h.send(t, Delivery{OrganizationID: "org-1"})
 	<-rc.arrived
 	h.clk.Advance(time.Hour) // the retry (due at +1m30s) is already due
 	h.wait(t, id, IsFinal)
 	timeout := "timeout: no complete response within 30s (mock time)"
 	assertLog(t, h.logs("p1"), []Attempt{
-		withRT(entry(id, 1, StatusRetrying, 0, 0, rc.URL, timeout, ptr(t0.Add(90*time.Second))), 30000),
-		entry(id, 2, StatusDelivered, 200, time.Hour, rc.URL, "", nil),
+		withRT(entry(id, 1, bullseye.StatusRetrying, 0, 0, rc.URL, timeout, ptr(t0.Add(90*time.Second))), 30000),
+		entry(id, 2, bullseye.StatusDelivered, 200, time.Hour, rc.URL, "", nil),
 	})
 }
 
@@ -201,7 +202,7 @@ func withRT(a Attempt, ms int64) Attempt { a.ResponseTimeMs = ms; return a }
 func TestSlowBody(t *testing.T) {
 	headers := make(chan struct{}, 1)
 	h := newHarness(t, func(c *Config) {
-		c.Policy = Policy{Attempts: 1}
+		c.Policy = bullseye.Policy{Attempts: 1}
 		c.Transport = signalTransport{http.DefaultTransport, headers}
 	})
 	var rc *receiver
@@ -211,12 +212,12 @@ func TestSlowBody(t *testing.T) {
 		w.(http.Flusher).Flush()
 		rc.hang(r)
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 	id := h.send(t, Delivery{})
 	<-headers // the status line is in; the body is not
 	h.clk.Advance(30 * time.Second)
 	info := h.wait(t, id, IsFinal)
-	if a := info.Attempts[0]; a.Status != StatusFailed || !strings.HasPrefix(a.Error, "timeout") || a.StatusCode != 200 {
+	if a := info.Attempts[0]; a.Status != bullseye.StatusFailed || !strings.HasPrefix(a.Error, "timeout") || a.StatusCode != 200 {
 		t.Errorf("attempt %+v", a.Attempt)
 	}
 }
@@ -247,12 +248,12 @@ func TestConnectionReset(t *testing.T) {
 		conn.(*net.TCPConn).SetLinger(0) // RST, not FIN
 		conn.Close()
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
 	id := h.send(t, Delivery{OrganizationID: "org-1"})
 	h.drive(t)
 	got := h.logs("p1")
-	if len(got) != 2 || got[0].Status != StatusRetrying || got[0].StatusCode != 0 || got[0].Error == "" ||
-		got[1].Status != StatusDelivered || got[1].AttemptedAt != t0.Add(time.Minute) || got[0].DeliveryID != id {
+	if len(got) != 2 || got[0].Status != bullseye.StatusRetrying || got[0].StatusCode != 0 || got[0].Error == "" ||
+		got[1].Status != bullseye.StatusDelivered || got[1].AttemptedAt != t0.Add(time.Minute) || got[0].DeliveryID != id {
 		t.Errorf("log %s", dump(got))
 	}
 	if strings.Contains(got[0].Error, "Post ") {
@@ -261,7 +262,7 @@ func TestConnectionReset(t *testing.T) {
 }
 
 func TestRedirectNotFollowed(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.Policy = Policy{Attempts: 2} })
+	h := newHarness(t, func(c *Config) { c.Policy = bullseye.Policy{Attempts: 2} })
 	rc := newReceiver(t, h.clk, func(_ int, w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/moved" {
 			w.WriteHeader(200)
@@ -269,7 +270,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 		}
 		http.Redirect(w, r, "/moved", http.StatusFound)
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL + "/hook", Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL + "/hook", Enabled: true})
 	id := h.send(t, Delivery{OrganizationID: "org-1"})
 	h.drive(t)
 	for _, r := range rc.got() {
@@ -279,19 +280,19 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}
 	e302 := "HTTP 302 is not 2xx"
 	assertLog(t, h.logs("p1"), []Attempt{
-		entry(id, 1, StatusRetrying, 302, 0, rc.URL+"/hook", e302, ptr(t0.Add(time.Minute))),
-		entry(id, 2, StatusFailed, 302, time.Minute, rc.URL+"/hook", e302, nil),
+		entry(id, 1, bullseye.StatusRetrying, 302, 0, rc.URL+"/hook", e302, ptr(t0.Add(time.Minute))),
+		entry(id, 2, bullseye.StatusFailed, 302, time.Minute, rc.URL+"/hook", e302, nil),
 	})
 }
 
 func TestNoContentIsSuccessAndNoSecretNoHeader(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(http.StatusNoContent))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 	id := h.send(t, Delivery{OrganizationID: "org-1"})
 	h.drive(t)
-	assertLog(t, h.logs("p1"), []Attempt{entry(id, 1, StatusDelivered, 204, 0, rc.URL, "", nil)})
-	if _, present := rc.got()[0].header[SignatureHeader]; present {
+	assertLog(t, h.logs("p1"), []Attempt{entry(id, 1, bullseye.StatusDelivered, 204, 0, rc.URL, "", nil)})
+	if _, present := rc.got()[0].header[bullseye.SignatureHeader]; present {
 		t.Error("signature header sent without a secret")
 	}
 }
@@ -300,17 +301,17 @@ func TestNoContentIsSuccessAndNoSecretNoHeader(t *testing.T) {
 func TestDisableMidRetry(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(500))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
 	id := h.send(t, Delivery{OrganizationID: "org-1"})
 	h.idle(t)
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: false})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: false})
 	h.drive(t)
 	if n := len(rc.got()); n != 1 {
 		t.Errorf("%d requests after disabling, want 1", n)
 	}
 	assertLog(t, h.logs("p1"), []Attempt{
-		entry(id, 1, StatusRetrying, 500, 0, rc.URL, "HTTP 500 is not 2xx", ptr(t0.Add(time.Minute))),
-		entry(id, 2, StatusCanceled, 0, time.Minute, rc.URL, "canceled: webhook disabled", nil),
+		entry(id, 1, bullseye.StatusRetrying, 500, 0, rc.URL, "HTTP 500 is not 2xx", ptr(t0.Add(time.Minute))),
+		entry(id, 2, bullseye.StatusCanceled, 0, time.Minute, rc.URL, "canceled: webhook disabled", nil),
 	})
 	if _, ok := h.s.NextDue(); ok {
 		t.Error("retries still scheduled")
@@ -320,12 +321,12 @@ func TestDisableMidRetry(t *testing.T) {
 	}
 
 	// A webhook without URL, or none at all, cancels the same way.
-	h.tg.set("p1", KindIdentification, Target{Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{Secret: testSecret, Enabled: true})
 	id2 := h.send(t, Delivery{OrganizationID: "org-1"})
 	id3 := h.send(t, Delivery{OrganizationID: "org-1", PartnerID: "nobody"})
 	for id, want := range map[string]string{id2: "canceled: webhook has no URL", id3: "canceled: no webhook configured"} {
 		info := h.wait(t, id, IsFinal)
-		if info.State != StateCanceled || info.Attempts[0].Error != want || info.Attempts[0].RequestHeaders != nil {
+		if info.State != bullseye.StateCanceled || info.Attempts[0].Error != want || info.Attempts[0].RequestHeaders != nil {
 			t.Errorf("%s: %+v", want, info.Attempts)
 		}
 	}
@@ -337,17 +338,17 @@ func TestURLChange(t *testing.T) {
 	h := newHarness(t, nil)
 	a := newReceiver(t, h.clk, status(500))
 	b := newReceiver(t, h.clk, status(200))
-	h.tg.set("p1", KindIdentification, Target{URL: a.URL + "/a", Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: a.URL + "/a", Secret: testSecret, Enabled: true})
 	id := h.send(t, Delivery{OrganizationID: "org-1"})
 	h.idle(t)
-	h.tg.set("p1", KindIdentification, Target{URL: b.URL + "/b", Secret: "whsec_new", Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: b.URL + "/b", Secret: "whsec_new", Enabled: true})
 	h.drive(t)
 	assertLog(t, h.logs("p1"), []Attempt{
-		entry(id, 1, StatusRetrying, 500, 0, a.URL+"/a", "HTTP 500 is not 2xx", ptr(t0.Add(time.Minute))),
-		entry(id, 2, StatusDelivered, 200, time.Minute, b.URL+"/b", "", nil),
+		entry(id, 1, bullseye.StatusRetrying, 500, 0, a.URL+"/a", "HTTP 500 is not 2xx", ptr(t0.Add(time.Minute))),
+		entry(id, 2, bullseye.StatusDelivered, 200, time.Minute, b.URL+"/b", "", nil),
 	})
 	ra, rb := a.got(), b.got()
-	if len(ra) != 1 || len(rb) != 1 || ra[0].header.Get(SignatureHeader) != rb[0].header.Get(SignatureHeader) {
+	if len(ra) != 1 || len(rb) != 1 || ra[0].header.Get(bullseye.SignatureHeader) != rb[0].header.Get(bullseye.SignatureHeader) {
 		t.Errorf("signature changed with the URL/secret change")
 	}
 }
@@ -356,21 +357,21 @@ func TestURLChange(t *testing.T) {
 func TestFaultsOnTheWire(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(200))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
 	body := []byte(`{"event_type":"visitor.identified","session_id":"s-1"}`)
-	ids := map[string]Fault{}
-	for _, f := range append(Faults(), FaultNone) {
+	ids := map[string]bullseye.Fault{}
+	for _, f := range append(bullseye.Faults(), bullseye.FaultNone) {
 		ids[h.send(t, Delivery{Body: body, Fault: f})] = f
 	}
 	h.drive(t)
 	for _, r := range rc.got() {
-		f := ids[r.header.Get(DeliveryHeader)]
-		sig, present := r.header[SignatureHeader]
+		f := ids[r.header.Get(bullseye.DeliveryHeader)]
+		sig, present := r.header[bullseye.SignatureHeader]
 		verified := present && pythonVerify(r.body, sig[0], testSecret)
-		if verified != (f == FaultNone) {
+		if verified != (f == bullseye.FaultNone) {
 			t.Errorf("fault %q: receiver verification = %v", f, verified)
 		}
-		want, wantOK, wantBody := ApplyFault(f, testSecret, body)
+		want, wantOK, wantBody := bullseye.ApplyFault(f, testSecret, body)
 		if present != wantOK || (present && sig[0] != want) || !bytes.Equal(r.body, wantBody) {
 			t.Errorf("fault %q: receiver saw header %v %q and body %s", f, present, sig, r.body)
 		}
@@ -402,13 +403,13 @@ func TestConcurrentDuplicates(t *testing.T) {
 		case <-rc.done:
 		}
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
 	at := t0.Add(time.Minute)
 	first := h.send(t, Delivery{At: at})
 	second := h.send(t, Delivery{At: at, DuplicateOf: first})
 	h.clk.Set(at)
 	for _, id := range []string{first, second} {
-		if info := h.wait(t, id, IsFinal); info.State != StateDelivered || info.Attempts[0].AttemptedAt != at {
+		if info := h.wait(t, id, IsFinal); info.State != bullseye.StateDelivered || info.Attempts[0].AttemptedAt != at {
 			t.Errorf("%s: %+v", id, info)
 		}
 	}
@@ -416,7 +417,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 		t.Errorf("duplicateOf = %q", info.DuplicateOf)
 	}
 	r := rc.got()
-	if len(r) != 2 || !bytes.Equal(r[0].body, r[1].body) || r[0].header.Get(SignatureHeader) != r[1].header.Get(SignatureHeader) {
+	if len(r) != 2 || !bytes.Equal(r[0].body, r[1].body) || r[0].header.Get(bullseye.SignatureHeader) != r[1].header.Get(bullseye.SignatureHeader) {
 		t.Errorf("duplicates differ")
 	}
 }
@@ -424,7 +425,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 func TestLogCapEviction(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.LogCap = 3 })
 	rc := newReceiver(t, h.clk, status(200))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 	var ids []string
 	for range 5 {
 		ids = append(ids, h.send(t, Delivery{}))
@@ -453,12 +454,12 @@ func TestTenantIsolationAndFilters(t *testing.T) {
 	h := newHarness(t, nil)
 	ok := newReceiver(t, h.clk, status(200))
 	bad := newReceiver(t, h.clk, status(500))
-	h.tg.set("p1", KindIdentification, Target{URL: ok.URL, Enabled: true})
-	h.tg.set("p1", KindBilling, Target{URL: bad.URL, Enabled: true})
-	h.tg.set("p2", KindIdentification, Target{URL: ok.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: ok.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindBilling, bullseye.Target{URL: bad.URL, Enabled: true})
+	h.tg.set("p2", bullseye.KindIdentification, bullseye.Target{URL: ok.URL, Enabled: true})
 	for i := range 3 {
 		h.send(t, Delivery{PartnerID: "p1", OrganizationID: fmt.Sprint("org-", i%2)})
-		h.send(t, Delivery{PartnerID: "p1", Kind: KindBilling, OrganizationID: "org-0", EventType: "credits.low"})
+		h.send(t, Delivery{PartnerID: "p1", Kind: bullseye.KindBilling, OrganizationID: "org-0", EventType: "credits.low"})
 		h.send(t, Delivery{PartnerID: "p2", OrganizationID: "org-0"})
 	}
 	h.idle(t)
@@ -471,9 +472,9 @@ func TestTenantIsolationAndFilters(t *testing.T) {
 		{LogQuery{PartnerID: "p3"}, 0},
 		{LogQuery{}, 0}, // no partner: nothing, never everyone's
 		{LogQuery{AllPartners: true}, 9},
-		{LogQuery{PartnerID: "p1", Type: KindBilling}, 3},
-		{LogQuery{PartnerID: "p1", Status: StatusRetrying}, 3},
-		{LogQuery{PartnerID: "p1", Status: StatusDelivered, OrganizationID: "org-0"}, 2},
+		{LogQuery{PartnerID: "p1", Type: bullseye.KindBilling}, 3},
+		{LogQuery{PartnerID: "p1", Status: bullseye.StatusRetrying}, 3},
+		{LogQuery{PartnerID: "p1", Status: bullseye.StatusDelivered, OrganizationID: "org-0"}, 2},
 		{LogQuery{PartnerID: "p2", OrganizationID: "org-1"}, 0},
 		{LogQuery{PartnerID: "p1", Status: "bogus"}, 0},
 		{LogQuery{PartnerID: "p1", Type: "bogus"}, 0},
@@ -505,7 +506,7 @@ func TestTenantIsolationAndFilters(t *testing.T) {
 func TestConcurrentSend(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(200))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
 	const goroutines, each = 8, 25
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -514,7 +515,7 @@ func TestConcurrentSend(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for i := range each {
-				id, err := h.s.Send(Delivery{PartnerID: "p1", Kind: KindIdentification, Body: fmt.Appendf(nil, `{"g":%d,"i":%d}`, g, i)})
+				id, err := h.s.Send(Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, Body: fmt.Appendf(nil, `{"g":%d,"i":%d}`, g, i)})
 				if err != nil {
 					t.Error(err)
 					return
@@ -550,9 +551,9 @@ func TestSendErrors(t *testing.T) {
 		want error
 	}{
 		{Delivery{Kind: "sms", Body: []byte("{}")}, ErrUnknownKind},
-		{Delivery{Kind: KindBilling}, ErrEmptyBody},
-		{Delivery{Kind: KindBilling, Body: []byte("{}"), Fault: "nope"}, nil},
-		{Delivery{Kind: KindBilling, Body: []byte("{}"), Policy: &Policy{Attempts: -1}}, nil},
+		{Delivery{Kind: bullseye.KindBilling}, ErrEmptyBody},
+		{Delivery{Kind: bullseye.KindBilling, Body: []byte("{}"), Fault: "nope"}, nil},
+		{Delivery{Kind: bullseye.KindBilling, Body: []byte("{}"), Policy: &bullseye.Policy{Attempts: -1}}, nil},
 	} {
 		_, err := h.s.Send(tc.d)
 		if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
@@ -562,7 +563,7 @@ func TestSendErrors(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("New without targets accepted")
 	}
-	if _, err := New(Config{Targets: h.tg, Policy: Policy{Delays: []time.Duration{-1}}}); err == nil {
+	if _, err := New(Config{Targets: h.tg, Policy: bullseye.Policy{Delays: []time.Duration{-1}}}); err == nil {
 		t.Error("New with a bad policy accepted")
 	}
 	if _, err := New(Config{Targets: h.tg, CACertFile: "/nonexistent.pem"}); err == nil {
@@ -573,8 +574,8 @@ func TestSendErrors(t *testing.T) {
 func TestPerDeliveryPolicy(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(500))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
-	p := &Policy{Attempts: 3, Delays: []time.Duration{10 * time.Second}}
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
+	p := &bullseye.Policy{Attempts: 3, Delays: []time.Duration{10 * time.Second}}
 	a := h.send(t, Delivery{Policy: p})
 	b := h.send(t, Delivery{Policy: p})
 	h.drive(t)
@@ -584,10 +585,10 @@ func TestPerDeliveryPolicy(t *testing.T) {
 		for _, x := range info.Attempts {
 			at = append(at, x.AttemptedAt.Sub(t0))
 		}
-		if info.State != StateFailed || !slices.Equal(at, []time.Duration{0, 10 * time.Second, 20 * time.Second}) {
+		if info.State != bullseye.StateFailed || !slices.Equal(at, []time.Duration{0, 10 * time.Second, 20 * time.Second}) {
 			t.Errorf("%s: %s at %v", id, info.State, at)
 		}
-		if info.Policy.Timeout != DefaultTimeout || info.Policy.Attempts != 3 {
+		if info.Policy.Timeout != bullseye.DefaultTimeout || info.Policy.Attempts != 3 {
 			t.Errorf("policy %+v", info.Policy)
 		}
 	}
@@ -596,10 +597,10 @@ func TestPerDeliveryPolicy(t *testing.T) {
 func TestWaitRedeliverReset(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(200))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: testSecret, Enabled: true})
-	id := h.send(t, Delivery{At: t0.Add(time.Hour), Fault: FaultUppercase})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: testSecret, Enabled: true})
+	id := h.send(t, Delivery{At: t0.Add(time.Hour), Fault: bullseye.FaultUppercase})
 	info, _ := h.s.Delivery(id)
-	if info.State != StateScheduled || *info.NextAttemptAt != t0.Add(time.Hour) {
+	if info.State != bullseye.StateScheduled || *info.NextAttemptAt != t0.Add(time.Hour) {
 		t.Fatalf("before: %+v", info)
 	}
 	if next, ok := h.s.NextDue(); !ok || next != t0.Add(time.Hour) {
@@ -612,21 +613,21 @@ func TestWaitRedeliverReset(t *testing.T) {
 		done <- info
 	}()
 	h.clk.Set(t0.Add(time.Hour))
-	if info := <-done; info.State != StateDelivered {
+	if info := <-done; info.State != bullseye.StateDelivered {
 		t.Fatalf("waiter got %s", info.State)
 	}
 
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Secret: "whsec_new", Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Secret: "whsec_new", Enabled: true})
 	again, err := h.s.Redeliver(id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	info = h.wait(t, again, IsFinal)
-	if info.DuplicateOf != id || info.Fault != FaultUppercase || info.State != StateDelivered {
+	if info.DuplicateOf != id || info.Fault != bullseye.FaultUppercase || info.State != bullseye.StateDelivered {
 		t.Errorf("redelivery %+v", info)
 	}
 	r := rc.got()
-	if !bytes.Equal(r[0].body, r[1].body) || r[1].header.Get(SignatureHeader) != strings.ToUpper(Sign("whsec_new", r[1].body)) {
+	if !bytes.Equal(r[0].body, r[1].body) || r[1].header.Get(bullseye.SignatureHeader) != strings.ToUpper(bullseye.Sign("whsec_new", r[1].body)) {
 		t.Error("redelivery is not the same payload signed with the current secret")
 	}
 
@@ -652,7 +653,7 @@ func TestWaitRedeliverReset(t *testing.T) {
 		t.Errorf("Wait on unknown id: %v", err)
 	}
 	// Still usable after Reset.
-	if info := h.wait(t, h.send(t, Delivery{}), IsFinal); info.State != StateDelivered {
+	if info := h.wait(t, h.send(t, Delivery{}), IsFinal); info.State != bullseye.StateDelivered {
 		t.Errorf("after reset: %s", info.State)
 	}
 	list, total := h.s.Deliveries(DeliveryQuery{PartnerID: "p1"})
@@ -664,18 +665,18 @@ func TestWaitRedeliverReset(t *testing.T) {
 func TestDeliveriesListing(t *testing.T) {
 	h := newHarness(t, nil)
 	rc := newReceiver(t, h.clk, status(500))
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 	var ids []string
 	for range 5 {
 		ids = append(ids, h.send(t, Delivery{}))
 	}
 	future := h.send(t, Delivery{PartnerID: "p2", At: t0.Add(time.Hour)})
 	h.idle(t)
-	got, total := h.s.Deliveries(DeliveryQuery{PartnerID: "p1", State: StateRetrying, PageSize: 2, Page: 2})
+	got, total := h.s.Deliveries(DeliveryQuery{PartnerID: "p1", State: bullseye.StateRetrying, PageSize: 2, Page: 2})
 	if total != 5 || len(got) != 2 || got[0].ID != ids[2] || got[1].ID != ids[1] {
 		t.Errorf("page 2: total %d, %v", total, got)
 	}
-	got, total = h.s.Deliveries(DeliveryQuery{State: StateScheduled})
+	got, total = h.s.Deliveries(DeliveryQuery{State: bullseye.StateScheduled})
 	if total != 1 || got[0].ID != future {
 		t.Errorf("scheduled: %d", total)
 	}
@@ -697,15 +698,15 @@ func TestPerEndpointBound(t *testing.T) {
 		}
 	})
 	fast := newReceiver(t, h.clk, status(200))
-	h.tg.set("slow", KindIdentification, Target{URL: slow.URL, Enabled: true})
-	h.tg.set("fast", KindIdentification, Target{URL: fast.URL, Enabled: true})
+	h.tg.set("slow", bullseye.KindIdentification, bullseye.Target{URL: slow.URL, Enabled: true})
+	h.tg.set("fast", bullseye.KindIdentification, bullseye.Target{URL: fast.URL, Enabled: true})
 	s1 := h.send(t, Delivery{PartnerID: "slow"})
-	h.wait(t, s1, InState(StateInFlight))
+	h.wait(t, s1, InState(bullseye.StateInFlight))
 	s2 := h.send(t, Delivery{PartnerID: "slow"})
 	f := h.send(t, Delivery{PartnerID: "fast"})
 	h.wait(t, f, IsFinal)
-	if info, _ := h.s.Delivery(s2); info.State != StateReady {
-		t.Errorf("second delivery to a busy endpoint is %s, want %s", info.State, StateReady)
+	if info, _ := h.s.Delivery(s2); info.State != bullseye.StateReady {
+		t.Errorf("second delivery to a busy endpoint is %s, want %s", info.State, bullseye.StateReady)
 	}
 	if st := h.s.Stats(); st.InFlight != 1 || st.Ready != 1 {
 		t.Errorf("stats %+v", st)
@@ -728,10 +729,10 @@ func TestShutdown(t *testing.T) {
 		case <-rc.done:
 		}
 	})
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 	inflight := h.send(t, Delivery{})
 	h.send(t, Delivery{At: t0.Add(time.Hour)})
-	h.wait(t, inflight, InState(StateInFlight))
+	h.wait(t, inflight, InState(bullseye.StateInFlight))
 
 	result := make(chan int)
 	go func() {
@@ -744,17 +745,17 @@ func TestShutdown(t *testing.T) {
 	// Intake closes at once, while the attempt in flight goes on. (The
 	// predicate runs under the sender's lock, so it may read its fields.)
 	h.s.Wait(h.ctx, inflight, func(DeliveryInfo) bool { return h.s.closed })
-	if _, err := h.s.Send(Delivery{Kind: KindIdentification, Body: []byte("{}")}); !errors.Is(err, ErrClosed) {
+	if _, err := h.s.Send(Delivery{Kind: bullseye.KindIdentification, Body: []byte("{}")}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Send during shutdown: %v", err)
 	}
-	if info, _ := h.s.Delivery(inflight); info.State != StateInFlight {
+	if info, _ := h.s.Delivery(inflight); info.State != bullseye.StateInFlight {
 		t.Errorf("in-flight attempt is %s during shutdown", info.State)
 	}
 	close(release)
 	if n := <-result; n != 1 {
 		t.Errorf("pending after shutdown = %d, want 1 (the one due in an hour)", n)
 	}
-	if info, _ := h.s.Delivery(inflight); info.State != StateDelivered {
+	if info, _ := h.s.Delivery(inflight); info.State != bullseye.StateDelivered {
 		t.Errorf("in-flight attempt did not finish: %s", info.State)
 	}
 }
@@ -765,9 +766,9 @@ func TestShutdownDeadline(t *testing.T) {
 	h := newHarness(t, nil)
 	var rc *receiver
 	rc = newReceiver(t, h.clk, func(_ int, w http.ResponseWriter, r *http.Request) { rc.hang(r) })
-	h.tg.set("p1", KindIdentification, Target{URL: rc.URL, Enabled: true})
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 	id := h.send(t, Delivery{})
-	h.wait(t, id, InState(StateInFlight))
+	h.wait(t, id, InState(bullseye.StateInFlight))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	n, err := h.s.Shutdown(ctx)
@@ -775,7 +776,7 @@ func TestShutdownDeadline(t *testing.T) {
 		t.Errorf("Shutdown = %d, %v", n, err)
 	}
 	info, _ := h.s.Delivery(id)
-	if info.State != StateReady || len(info.Attempts) != 0 {
+	if info.State != bullseye.StateReady || len(info.Attempts) != 0 {
 		t.Errorf("aborted attempt: %s, %d logged", info.State, len(info.Attempts))
 	}
 }
@@ -785,7 +786,7 @@ func TestShutdownWithoutStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Send(Delivery{Kind: KindBilling, Body: []byte("{}"), At: time.Now().Add(time.Hour)}); err != nil {
+	if _, err := s.Send(Delivery{Kind: bullseye.KindBilling, Body: []byte("{}"), At: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.Shutdown(context.Background()); n != 1 || err != nil {

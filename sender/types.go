@@ -1,32 +1,14 @@
 package sender
 
-import "time"
+import (
+	"time"
 
-// Webhook kinds, as the Partner API names them.
-const (
-	KindIdentification = "identification"
-	KindBilling        = "billing"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 )
-
-// Attempt statuses written to the log.
-const (
-	StatusDelivered = "delivered" // 2xx
-	StatusRetrying  = "retrying"  // failed; another attempt is scheduled
-	StatusFailed    = "failed"    // failed; no attempt is left
-	StatusCanceled  = "canceled"  // a due retry dropped because the webhook was disabled or lost its URL
-)
-
-// Target is a partner's webhook configuration for one kind, read when a
-// delivery is created (secret) and before each attempt (URL, enabled).
-type Target struct {
-	URL     string
-	Secret  string
-	Enabled bool
-}
 
 // Targets looks up the current webhook configuration. The store implements it.
 type Targets interface {
-	Target(partnerID, kind string) (Target, bool)
+	Target(partnerID, kind string) (bullseye.Target, bool)
 }
 
 // Delivery is one payload to deliver to a partner's webhook of a kind.
@@ -36,12 +18,12 @@ type Delivery struct {
 	EventType      string // e.g. "visitor.identified"
 	OrganizationID string
 	Body           []byte
-	Fault          Fault     // signature fault; "" signs correctly
-	At             time.Time // mock time of the first attempt; zero means now
-	DuplicateOf    string    // id of the delivery this one repeats, for the log
+	Fault          bullseye.Fault // signature fault; "" signs correctly
+	At             time.Time      // mock time of the first attempt; zero means now
+	DuplicateOf    string         // id of the delivery this one repeats, for the log
 	// Policy overrides the sender's retry policy for this delivery (a
 	// scenario's schedule); its zero fields take DefaultPolicy's values.
-	Policy *Policy
+	Policy *bullseye.Policy
 }
 
 // Attempt is one entry of the attempt log. The first seven fields are the
@@ -85,20 +67,3 @@ type LogQuery struct {
 	// an empty PartnerID without AllPartners matches nothing.
 	AllPartners bool
 }
-
-// Fault is a deliberate signature fault, for testing a receiver's verification.
-type Fault string
-
-// The signature faults of the design. Each still sends the delivery; only the
-// X-Bullseye-Signature header (or, for FaultOtherBytes, the body) is wrong.
-const (
-	FaultNone         Fault = ""
-	FaultWrongSecret  Fault = "wrong_secret" // signed with another secret
-	FaultMissing      Fault = "missing"      // no header at all
-	FaultEmpty        Fault = "empty"        // header present, empty value
-	FaultNonHex       Fault = "non_hex"      // right length, not hex
-	FaultTruncated    Fault = "truncated"    // a prefix of the right signature
-	FaultUppercase    Fault = "uppercase"    // right signature in uppercase hex
-	FaultOtherBytes   Fault = "other_bytes"  // body changed after signing
-	FaultReserialized Fault = "reserialized" // signature of a re-serialised body (whitespace/escaping differ)
-)

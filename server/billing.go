@@ -8,9 +8,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/events"
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
@@ -34,8 +33,8 @@ type pricingTierJSON struct {
 }
 
 var pricingTiers = []pricingTierJSON{
-	{Tier: fixtures.TierTrial, IncludedCredits: 500, PricePerCreditUSD: 0},
-	{Tier: fixtures.TierPaid, IncludedCredits: 0, PricePerCreditUSD: 0.5},
+	{Tier: bullseye.TierTrial, IncludedCredits: 500, PricePerCreditUSD: 0},
+	{Tier: bullseye.TierPaid, IncludedCredits: 0, PricePerCreditUSD: 0.5},
 }
 
 func (s *Server) getBilling(w http.ResponseWriter, r *http.Request, p store.Partner) error {
@@ -117,7 +116,7 @@ func (s *Server) putCredits(w http.ResponseWriter, r *http.Request, p store.Part
 // announceAllocation sends credits.allocated to an enabled billing webhook,
 // with the allocation's real numbers pinned over the generated ones.
 func (s *Server) announceAllocation(partnerID string, before, after store.Allocation) error {
-	hook, err := s.store.Webhook(partnerID, sender.KindBilling)
+	hook, err := s.store.Webhook(partnerID, bullseye.KindBilling)
 	if err != nil || !hook.Enabled || hook.URL == "" {
 		return err
 	}
@@ -136,6 +135,6 @@ func (s *Server) announceAllocation(partnerID string, before, after store.Alloca
 	if err != nil {
 		return err
 	}
-	_, err = s.events.Emit(events.Request{PartnerID: partnerID, Type: fixtures.EventCreditsAllocated, OrganizationID: after.OrganizationID, Overrides: patch})
+	_, err = s.events.Emit(events.Request{PartnerID: partnerID, Type: bullseye.EventCreditsAllocated, OrganizationID: after.OrganizationID, Overrides: patch})
 	return err
 }

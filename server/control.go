@@ -13,9 +13,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -50,8 +50,8 @@ type Deliveries interface {
 }
 
 var deliveryStates = []string{
-	sender.StateScheduled, sender.StateRetrying, sender.StateReady, sender.StateInFlight,
-	sender.StateDelivered, sender.StateFailed, sender.StateCanceled,
+	bullseye.StateScheduled, bullseye.StateRetrying, bullseye.StateReady, bullseye.StateInFlight,
+	bullseye.StateDelivered, bullseye.StateFailed, bullseye.StateCanceled,
 }
 
 // registerControlRoutes declares the control API. Every route but the
@@ -166,8 +166,8 @@ type policyJSON struct {
 	Timeout  string   `json:"timeout"`
 }
 
-func (p policyJSON) policy() (*sender.Policy, error) {
-	out := &sender.Policy{Attempts: p.Attempts}
+func (p policyJSON) policy() (*bullseye.Policy, error) {
+	out := &bullseye.Policy{Attempts: p.Attempts}
 	for i, d := range p.Delays {
 		v, err := parseDuration("policy.delays["+fmt.Sprint(i)+"]", d)
 		if err != nil {
@@ -198,10 +198,10 @@ func parseDuration(field, s string) (time.Duration, error) {
 func (s *Server) toRequest(body eventRequest) (events.Request, error) {
 	var req events.Request
 	if body.Type == "" {
-		return req, Errorf(CodeBadRequest, `field "type" is required, one of: %s`, strings.Join(fixtures.EventTypes(), ", ")).With("field", "type")
+		return req, Errorf(CodeBadRequest, `field "type" is required, one of: %s`, strings.Join(bullseye.EventTypes(), ", ")).With("field", "type")
 	}
-	if !slices.Contains(fixtures.EventTypes(), body.Type) {
-		return req, Errorf(CodeBadRequest, "unknown event type %q: use one of %s", body.Type, strings.Join(fixtures.EventTypes(), ", ")).With("field", "type")
+	if !slices.Contains(bullseye.EventTypes(), body.Type) {
+		return req, Errorf(CodeBadRequest, "unknown event type %q: use one of %s", body.Type, strings.Join(bullseye.EventTypes(), ", ")).With("field", "type")
 	}
 	req.Type = body.Type
 	req.Count = 1
@@ -223,7 +223,7 @@ func (s *Server) toRequest(body eventRequest) (events.Request, error) {
 		req.OrganizationID = body.OrganizationID
 	}
 	if body.Dialect != "" {
-		d, err := fixtures.ParseDialect(body.Dialect)
+		d, err := bullseye.ParseDialect(body.Dialect)
 		if err != nil {
 			return req, Errorf(CodeBadRequest, "%v", err).With("field", "dialect")
 		}
@@ -237,11 +237,11 @@ func (s *Server) toRequest(body eventRequest) (events.Request, error) {
 	}
 	for i, f := range body.Faults {
 		field := fmt.Sprintf("faults[%d]", i)
-		sig, err := sender.ParseFault(f.Signature)
+		sig, err := bullseye.ParseFault(f.Signature)
 		if err != nil {
 			return req, Errorf(CodeBadRequest, "%s.signature: %v", field, err).With("field", field+".signature")
 		}
-		if sig == sender.FaultNone && !f.Duplicate {
+		if sig == bullseye.FaultNone && !f.Duplicate {
 			return req, Errorf(CodeBadRequest, "%s does nothing: set a signature fault or duplicate", field).With("field", field)
 		}
 		ef := events.Fault{Signature: sig, Duplicate: f.Duplicate, Events: f.Events, Share: f.Share}
@@ -398,12 +398,12 @@ func (s *Server) deliveryFilter(r *http.Request) (sender.DeliveryQuery, error) {
 		dq.PartnerID = p
 	}
 	dq.Type = q.Get("type")
-	if dq.Type != "" && dq.Type != sender.KindIdentification && dq.Type != sender.KindBilling {
+	if dq.Type != "" && dq.Type != bullseye.KindIdentification && dq.Type != bullseye.KindBilling {
 		return dq, Errorf(CodeBadRequest, "type must be identification or billing, got %q", dq.Type).With("parameter", "type")
 	}
 	dq.EventType = q.Get("eventType")
-	if dq.EventType != "" && !slices.Contains(fixtures.EventTypes(), dq.EventType) {
-		return dq, Errorf(CodeBadRequest, "eventType must be one of %s, got %q", strings.Join(fixtures.EventTypes(), ", "), dq.EventType).With("parameter", "eventType")
+	if dq.EventType != "" && !slices.Contains(bullseye.EventTypes(), dq.EventType) {
+		return dq, Errorf(CodeBadRequest, "eventType must be one of %s, got %q", strings.Join(bullseye.EventTypes(), ", "), dq.EventType).With("parameter", "eventType")
 	}
 	dq.OrganizationID = q.Get("organizationId")
 	dq.State = q.Get("state")
@@ -479,7 +479,7 @@ func waitPredicate(r *http.Request) (func(sender.DeliveryInfo) bool, error) {
 		})
 	}
 	if _, ok := q["attempts"]; ok {
-		n, err := intParam(q, "attempts", 1, 1, sender.MaxAttempts)
+		n, err := intParam(q, "attempts", 1, 1, bullseye.MaxAttempts)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -74,7 +75,7 @@ func TestUIInspector(t *testing.T) {
 	wctx, cancelW := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelW()
 	d, err := h.m.Sender.Wait(wctx, newID, sender.IsFinal)
-	if err != nil || d.DuplicateOf != id || d.State != sender.StateDelivered {
+	if err != nil || d.DuplicateOf != id || d.State != bullseye.StateDelivered {
 		t.Fatalf("redelivery %q: duplicateOf %q, state %q, %v; want a delivered duplicate of %s", newID, d.DuplicateOf, d.State, err, id)
 	}
 

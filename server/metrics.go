@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -54,15 +55,15 @@ func (c *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
 	}
 	counter(c.sent, st.Sent)
-	counter(c.deliveries, st.Delivered, sender.StateDelivered)
-	counter(c.deliveries, st.Failed, sender.StateFailed)
-	counter(c.deliveries, st.Canceled, sender.StateCanceled)
+	counter(c.deliveries, st.Delivered, bullseye.StateDelivered)
+	counter(c.deliveries, st.Failed, bullseye.StateFailed)
+	counter(c.deliveries, st.Canceled, bullseye.StateCanceled)
 	counter(c.attempts, st.Attempts-min(st.FailedAttempts, st.Attempts), "success")
 	counter(c.attempts, st.FailedAttempts, "failure")
-	gauge(c.queue, st.Scheduled, sender.StateScheduled)
-	gauge(c.queue, st.Retrying, sender.StateRetrying)
-	gauge(c.queue, st.Ready, sender.StateReady)
-	gauge(c.queue, st.InFlight, sender.StateInFlight)
+	gauge(c.queue, st.Scheduled, bullseye.StateScheduled)
+	gauge(c.queue, st.Retrying, bullseye.StateRetrying)
+	gauge(c.queue, st.Ready, bullseye.StateReady)
+	gauge(c.queue, st.InFlight, bullseye.StateInFlight)
 	gauge(c.retries, st.Retrying)
 	gauge(c.logEntries, st.LogEntries)
 	counter(c.evictions, st.LogEvicted)

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/gorilla/mux"
-
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
 )
 
 // TestOpenAPIMatchesRoutes walks the router and checks that the document
@@ -144,7 +143,7 @@ func TestOpenAPIEventTypes(t *testing.T) {
 	if err := json.Unmarshal(h.call(t, "GET", "/_mock/openapi.json", "").body, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := doc.Components.Schemas.EventRequest.Properties.Type.Enum, fixtures.EventTypes(); !slices.Equal(got, want) {
-		t.Errorf("EventRequest.type enum = %v, want fixtures.EventTypes() = %v", got, want)
+	if got, want := doc.Components.Schemas.EventRequest.Properties.Type.Enum, bullseye.EventTypes(); !slices.Equal(got, want) {
+		t.Errorf("EventRequest.type enum = %v, want bullseye.EventTypes() = %v", got, want)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
@@ -37,7 +37,7 @@ type organizationJSON struct {
 	CreatedAt  time.Time         `json:"createdAt"`
 }
 
-func toOrganizationJSON(o fixtures.Organization) organizationJSON {
+func toOrganizationJSON(o bullseye.Organization) organizationJSON {
 	out := organizationJSON{
 		ID: o.ID, Name: o.Name, Status: o.Status, Tier: o.Tier, Credits: o.Credits,
 		Metadata: o.Metadata, CreatedAt: o.CreatedAt.UTC().Truncate(time.Second),

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
@@ -213,7 +214,7 @@ func TestPutWebhookPartialUpdates(t *testing.T) {
 	if want := `{"billing":{"url":"https://example.com/webhooks/billing","enabled":true,"hasSecret":true}}`; strings.TrimSpace(string(r.body)) != want {
 		t.Fatalf("billing: %s", r.body)
 	}
-	hook, err := f.store.Webhook(f.partner[keyA].ID, sender.KindBilling)
+	hook, err := f.store.Webhook(f.partner[keyA].ID, bullseye.KindBilling)
 	if err != nil || hook.Secret != "s" {
 		t.Fatalf("stored billing webhook = %+v, %v", hook, err)
 	}
@@ -336,8 +337,8 @@ func TestTestWebhook(t *testing.T) {
 	f.do(t, "PUT", "/api/v1/partner/webhooks/identification", keyA, `{"url": "http://127.0.0.1:1/i", "enabled": true}`)
 	f.do(t, "POST", "/api/v1/partner/webhooks/test", keyA, `{"type": "identification"}`)
 	want := []events.Request{
-		{PartnerID: f.partner[keyA].ID, Type: fixtures.EventCreditsAllocated},
-		{PartnerID: f.partner[keyA].ID, Type: fixtures.EventVisitorIdentified},
+		{PartnerID: f.partner[keyA].ID, Type: bullseye.EventCreditsAllocated},
+		{PartnerID: f.partner[keyA].ID, Type: bullseye.EventVisitorIdentified},
 	}
 	if len(f.emitter.reqs) != 2 || f.emitter.reqs[0].PartnerID != want[0].PartnerID || f.emitter.reqs[0].Type != want[0].Type || f.emitter.reqs[1].Type != want[1].Type {
 		t.Fatalf("emitted %+v, want %+v", f.emitter.reqs, want)

@@ -16,8 +16,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
@@ -401,7 +401,7 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Read before the sinks' lock: the sender and the store have locks of
 	// their own, and a sink need not wait on them.
-	deliveryID := r.Header.Get(sender.DeliveryHeader)
+	deliveryID := r.Header.Get(bullseye.DeliveryHeader)
 	hookSecret := s.webhookSecret(deliveryID)
 	ss := s.sinks
 	ss.mu.Lock()
@@ -423,7 +423,7 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 		Seq: sk.received, ReceivedAt: ss.clock.Now().UTC(), Method: r.Method, Headers: r.Header.Clone(),
 		BodyRaw: string(body), DeliveryID: deliveryID, Status: status,
 	}
-	rec.Attempt, _ = strconv.Atoi(r.Header.Get(sender.AttemptHeader))
+	rec.Attempt, _ = strconv.Atoi(r.Header.Get(bullseye.AttemptHeader))
 	if json.Valid(body) {
 		rec.Body = body
 	}
@@ -457,17 +457,17 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 // verify checks the vendor's signature the way a careful receiver does:
 // lowercase hex HMAC-SHA256 of the exact bytes, compared in constant time.
 func verify(secret string, h http.Header, body []byte) (result, why string) {
-	vals, present := h[http.CanonicalHeaderKey(sender.SignatureHeader)]
+	vals, present := h[http.CanonicalHeaderKey(bullseye.SignatureHeader)]
 	switch {
 	case secret == "" && !present:
 		return "unchecked", ""
 	case secret == "":
 		return "unchecked", "no secret to verify with: set one on the sink (PUT) or on the webhook"
 	case !present:
-		return "missing", "no " + sender.SignatureHeader + " header"
+		return "missing", "no " + bullseye.SignatureHeader + " header"
 	}
 	got := vals[0]
-	want := sender.Sign(secret, body)
+	want := bullseye.Sign(secret, body)
 	switch {
 	case got == "":
 		return "invalid", "empty signature header"

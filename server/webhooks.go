@@ -11,8 +11,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/events"
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
@@ -25,17 +25,17 @@ const (
 
 // testEvents is the event a test webhook of each kind carries.
 var testEvents = map[string]string{
-	sender.KindIdentification: fixtures.EventVisitorIdentified,
-	sender.KindBilling:        fixtures.EventCreditsAllocated,
+	bullseye.KindIdentification: bullseye.EventVisitorIdentified,
+	bullseye.KindBilling:        bullseye.EventCreditsAllocated,
 }
 
-var logStatuses = []string{sender.StatusDelivered, sender.StatusRetrying, sender.StatusFailed, sender.StatusCanceled}
+var logStatuses = []string{bullseye.StatusDelivered, bullseye.StatusRetrying, bullseye.StatusFailed, bullseye.StatusCanceled}
 
 func (s *Server) registerWebhookRoutes(api apiRouter) {
 	api.handle(http.MethodGet, "/partner/webhooks", s.getWebhooks)
 	api.handle(http.MethodGet, "/partner/webhooks/logs", s.getLogs)
 	api.handle(http.MethodPost, "/partner/webhooks/test", s.testWebhook)
-	for _, kind := range []string{sender.KindIdentification, sender.KindBilling} {
+	for _, kind := range []string{bullseye.KindIdentification, bullseye.KindBilling} {
 		api.handle(http.MethodPut, "/partner/webhooks/"+kind, s.putWebhook(kind))
 	}
 	api.handle(http.MethodPut, "/partner/webhooks/{type}", s.unknownWebhookType)
@@ -59,11 +59,11 @@ type webhooksJSON struct {
 }
 
 func (s *Server) getWebhooks(w http.ResponseWriter, r *http.Request, p store.Partner) error {
-	ident, err := s.store.Webhook(p.ID, sender.KindIdentification)
+	ident, err := s.store.Webhook(p.ID, bullseye.KindIdentification)
 	if err != nil {
 		return err
 	}
-	billing, err := s.store.Webhook(p.ID, sender.KindBilling)
+	billing, err := s.store.Webhook(p.ID, bullseye.KindBilling)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner
 		return err
 	}
 	typ := q.Get("type")
-	if typ != "" && typ != sender.KindIdentification && typ != sender.KindBilling {
+	if typ != "" && typ != bullseye.KindIdentification && typ != bullseye.KindBilling {
 		return Errorf(CodeBadRequest, "type must be identification or billing, got %q", typ).With("parameter", "type")
 	}
 	status := q.Get("status")

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/google/uuid"
-
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
 )
 
 // ErrOverPool is an allocation beyond the partner's credit pool: the
@@ -143,7 +142,7 @@ func (s *Store) Billing(partnerID string, at time.Time) (Billing, error) {
 		return Billing{}, err
 	}
 	start, end := Period(at)
-	return Billing{Mode: fixtures.BillingCreditPool, PeriodStart: start, PeriodEnd: end, PoolTotal: CreditPool, PoolUsed: p.allocated("")}, nil
+	return Billing{Mode: bullseye.BillingCreditPool, PeriodStart: start, PeriodEnd: end, PoolTotal: CreditPool, PoolUsed: p.allocated("")}, nil
 }
 
 // Allocation returns an organization's allocation.

@@ -5,20 +5,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 )
 
 func TestCreditPool(t *testing.T) {
 	s := New()
 	p, _ := s.AddPartner("k")
 	at := time.Date(2025, 3, 31, 23, 59, 0, 0, time.UTC)
-	if _, err := s.AddOrganization(p.ID, fixtures.Organization{ID: "a", Credits: 60_000}); err != nil {
+	if _, err := s.AddOrganization(p.ID, bullseye.Organization{ID: "a", Credits: 60_000}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddOrganization(p.ID, fixtures.Organization{ID: "b", Credits: 40_001}); !errors.Is(err, ErrOverPool) {
+	if _, err := s.AddOrganization(p.ID, bullseye.Organization{ID: "b", Credits: 40_001}); !errors.Is(err, ErrOverPool) {
 		t.Fatalf("an organization past the pool: %v", err)
 	}
-	if _, err := s.AddOrganization(p.ID, fixtures.Organization{ID: "b", Credits: 40_000}); err != nil {
+	if _, err := s.AddOrganization(p.ID, bullseye.Organization{ID: "b", Credits: 40_000}); err != nil {
 		t.Fatalf("an organization filling the pool exactly: %v", err)
 	}
 	if _, _, err := s.Allocate(p.ID, "b", 40_001, "", at); !errors.Is(err, ErrOverPool) {
@@ -36,7 +36,7 @@ func TestCreditPool(t *testing.T) {
 		t.Fatalf("credits used %d", a.CreditsUsed)
 	}
 	b, err := s.Billing(p.ID, at)
-	if err != nil || b.PoolTotal != CreditPool || b.PoolUsed != 50_000 || b.Mode != fixtures.BillingCreditPool ||
+	if err != nil || b.PoolTotal != CreditPool || b.PoolUsed != 50_000 || b.Mode != bullseye.BillingCreditPool ||
 		!b.PeriodStart.Equal(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)) || !b.PeriodEnd.Equal(time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("billing %+v, %v", b, err)
 	}

@@ -12,10 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/google/uuid"
-
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 // Errors callers map to API errors.
@@ -29,7 +27,7 @@ type Webhook struct {
 	URL     string
 	Secret  string
 	Enabled bool
-	Dialect fixtures.Dialect
+	Dialect bullseye.Dialect
 }
 
 // WebhookPatch is a partial update: nil fields keep their value.
@@ -37,7 +35,7 @@ type WebhookPatch struct {
 	URL     *string
 	Secret  *string
 	Enabled *bool
-	Dialect *fixtures.Dialect
+	Dialect *bullseye.Dialect
 }
 
 // Partner is what one API key owns.
@@ -50,7 +48,7 @@ type partner struct {
 	Partner
 	keyHash     [32]byte
 	webhooks    map[string]Webhook
-	orgs        []fixtures.Organization // in creation order
+	orgs        []bullseye.Organization // in creation order
 	allocations map[string]*Allocation  // by organization id
 }
 
@@ -82,7 +80,7 @@ func (s *Store) AddPartner(key string) (Partner, error) {
 	p := &partner{
 		Partner:  Partner{ID: id, Key: key},
 		keyHash:  sha256.Sum256([]byte(key)),
-		webhooks: map[string]Webhook{sender.KindIdentification: {}, sender.KindBilling: {}},
+		webhooks: map[string]Webhook{bullseye.KindIdentification: {}, bullseye.KindBilling: {}},
 	}
 	s.partners = append(s.partners, p)
 	s.byID[id] = p
@@ -173,36 +171,36 @@ func (s *Store) UpdateWebhook(partnerID, kind string, patch WebhookPatch) (Webho
 }
 
 // Target implements sender.Targets.
-func (s *Store) Target(partnerID, kind string) (sender.Target, bool) {
+func (s *Store) Target(partnerID, kind string) (bullseye.Target, bool) {
 	w, err := s.Webhook(partnerID, kind)
 	if err != nil {
-		return sender.Target{}, false
+		return bullseye.Target{}, false
 	}
-	return sender.Target{URL: w.URL, Secret: w.Secret, Enabled: w.Enabled}, true
+	return bullseye.Target{URL: w.URL, Secret: w.Secret, Enabled: w.Enabled}, true
 }
 
 // AddOrganization stores a new organization of a partner. Its id and
 // externalId must be unique within the partner.
-func (s *Store) AddOrganization(partnerID string, org fixtures.Organization) (fixtures.Organization, error) {
+func (s *Store) AddOrganization(partnerID string, org bullseye.Organization) (bullseye.Organization, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.partner(partnerID)
 	if err != nil {
-		return fixtures.Organization{}, err
+		return bullseye.Organization{}, err
 	}
 	if len(p.orgs) >= MaxOrganizations {
-		return fixtures.Organization{}, fmt.Errorf("a partner holds at most %d organizations: %w", MaxOrganizations, ErrConflict)
+		return bullseye.Organization{}, fmt.Errorf("a partner holds at most %d organizations: %w", MaxOrganizations, ErrConflict)
 	}
 	for _, o := range p.orgs {
 		if o.ID == org.ID {
-			return fixtures.Organization{}, fmt.Errorf("organization id %q exists: %w", org.ID, ErrConflict)
+			return bullseye.Organization{}, fmt.Errorf("organization id %q exists: %w", org.ID, ErrConflict)
 		}
 		if org.ExternalID != "" && o.ExternalID == org.ExternalID {
-			return fixtures.Organization{}, fmt.Errorf("an organization with externalId %q exists: %w", org.ExternalID, ErrConflict)
+			return bullseye.Organization{}, fmt.Errorf("an organization with externalId %q exists: %w", org.ExternalID, ErrConflict)
 		}
 	}
 	if err := p.checkPool(org.ID, org.Credits); err != nil {
-		return fixtures.Organization{}, err
+		return bullseye.Organization{}, err
 	}
 	p.orgs = append(p.orgs, org)
 	a := p.allocation(org.ID)
@@ -211,19 +209,19 @@ func (s *Store) AddOrganization(partnerID string, org fixtures.Organization) (fi
 }
 
 // Organization returns one organization of a partner.
-func (s *Store) Organization(partnerID, orgID string) (fixtures.Organization, error) {
+func (s *Store) Organization(partnerID, orgID string) (bullseye.Organization, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	p, err := s.partner(partnerID)
 	if err != nil {
-		return fixtures.Organization{}, err
+		return bullseye.Organization{}, err
 	}
 	for _, o := range p.orgs {
 		if o.ID == orgID {
 			return o, nil
 		}
 	}
-	return fixtures.Organization{}, fmt.Errorf("organization %q: %w", orgID, ErrNotFound)
+	return bullseye.Organization{}, fmt.Errorf("organization %q: %w", orgID, ErrNotFound)
 }
 
 // OrgFilter selects organizations; empty fields match all. Search matches a
@@ -238,7 +236,7 @@ type OrgFilter struct {
 
 // Organizations returns one page of a partner's organizations, newest
 // first, and how many matched in all.
-func (s *Store) Organizations(partnerID string, f OrgFilter) ([]fixtures.Organization, int, error) {
+func (s *Store) Organizations(partnerID string, f OrgFilter) ([]bullseye.Organization, int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	p, err := s.partner(partnerID)
@@ -246,7 +244,7 @@ func (s *Store) Organizations(partnerID string, f OrgFilter) ([]fixtures.Organiz
 		return nil, 0, err
 	}
 	search := strings.ToLower(f.Search)
-	var match []fixtures.Organization
+	var match []bullseye.Organization
 	for i := len(p.orgs) - 1; i >= 0; i-- {
 		o := p.orgs[i]
 		switch {

@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bullseye-mock/bullseye-mock/fixtures"
-	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 )
 
 func TestAuthenticate(t *testing.T) {
@@ -60,30 +59,30 @@ func TestWebhookPatches(t *testing.T) {
 		{WebhookPatch{}, Webhook{}},
 		{WebhookPatch{URL: &u, Secret: &sec, Enabled: &on}, Webhook{URL: u, Secret: sec, Enabled: true}},
 		{WebhookPatch{Enabled: &off}, Webhook{URL: u, Secret: sec}},
-		{WebhookPatch{Dialect: ptr(fixtures.DialectIntegration)}, Webhook{URL: u, Secret: sec, Dialect: fixtures.DialectIntegration}},
+		{WebhookPatch{Dialect: ptr(bullseye.DialectIntegration)}, Webhook{URL: u, Secret: sec, Dialect: bullseye.DialectIntegration}},
 	}
 	for i, st := range steps {
-		got, err := s.UpdateWebhook(p.ID, sender.KindIdentification, st.patch)
+		got, err := s.UpdateWebhook(p.ID, bullseye.KindIdentification, st.patch)
 		if err != nil || got != st.want {
 			t.Fatalf("step %d: %+v, %v; want %+v", i, got, err, st.want)
 		}
 	}
-	if w, _ := s.Webhook(p.ID, sender.KindBilling); w != (Webhook{}) {
+	if w, _ := s.Webhook(p.ID, bullseye.KindBilling); w != (Webhook{}) {
 		t.Fatalf("billing changed with identification: %+v", w)
 	}
-	if tg, ok := s.Target(p.ID, sender.KindIdentification); !ok || tg != (sender.Target{URL: u, Secret: sec}) {
+	if tg, ok := s.Target(p.ID, bullseye.KindIdentification); !ok || tg != (bullseye.Target{URL: u, Secret: sec}) {
 		t.Fatalf("target %+v %v", tg, ok)
 	}
 	for _, err := range []error{
 		func() error { _, err := s.UpdateWebhook(p.ID, "sms", WebhookPatch{}); return err }(),
-		func() error { _, err := s.UpdateWebhook("nobody", sender.KindBilling, WebhookPatch{}); return err }(),
+		func() error { _, err := s.UpdateWebhook("nobody", bullseye.KindBilling, WebhookPatch{}); return err }(),
 		func() error { _, err := s.Webhook(p.ID, "sms"); return err }(),
 	} {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("err %v, want ErrNotFound", err)
 		}
 	}
-	if _, ok := s.Target("nobody", sender.KindBilling); ok {
+	if _, ok := s.Target("nobody", bullseye.KindBilling); ok {
 		t.Fatal("target of an unknown partner")
 	}
 }
@@ -93,15 +92,15 @@ func TestOrganizationsFilterAndPage(t *testing.T) {
 	p, _ := s.AddPartner("k")
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, st := range []string{"active", "suspended", "active", "canceled"} {
-		o := fixtures.Organization{ID: fmt.Sprint("o", i), Name: fmt.Sprint("Org ", i), ExternalID: fmt.Sprint("ext-", i), Status: st, CreatedAt: base.Add(time.Duration(i) * time.Hour)}
+		o := bullseye.Organization{ID: fmt.Sprint("o", i), Name: fmt.Sprint("Org ", i), ExternalID: fmt.Sprint("ext-", i), Status: st, CreatedAt: base.Add(time.Duration(i) * time.Hour)}
 		if _, err := s.AddOrganization(p.ID, o); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.AddOrganization(p.ID, fixtures.Organization{ID: "o0"}); !errors.Is(err, ErrConflict) {
+	if _, err := s.AddOrganization(p.ID, bullseye.Organization{ID: "o0"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("duplicate id: %v", err)
 	}
-	if _, err := s.AddOrganization(p.ID, fixtures.Organization{ID: "o9", ExternalID: "ext-1"}); !errors.Is(err, ErrConflict) {
+	if _, err := s.AddOrganization(p.ID, bullseye.Organization{ID: "o9", ExternalID: "ext-1"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("duplicate externalId: %v", err)
 	}
 	cases := []struct {
@@ -159,10 +158,10 @@ func TestConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			<-start
 			u := fmt.Sprint("https://x/", i)
-			_, _ = s.UpdateWebhook(p.ID, sender.KindIdentification, WebhookPatch{URL: &u})
-			_, _ = s.AddOrganization(p.ID, fixtures.Organization{ID: fmt.Sprint(i)})
+			_, _ = s.UpdateWebhook(p.ID, bullseye.KindIdentification, WebhookPatch{URL: &u})
+			_, _ = s.AddOrganization(p.ID, bullseye.Organization{ID: fmt.Sprint(i)})
 			s.Authenticate("k")
-			s.Target(p.ID, sender.KindIdentification)
+			s.Target(p.ID, bullseye.KindIdentification)
 			_, _, _ = s.Organizations(p.ID, OrgFilter{Page: 1, PageSize: 5})
 		}(i)
 	}

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 )
 
@@ -137,9 +138,9 @@ func strictDecode(body []byte) error {
 	}
 	var v any
 	switch {
-	case head.EventType == fixtures.EventVisitorIdentified:
+	case head.EventType == bullseye.EventVisitorIdentified:
 		v = new(fixtures.Identification)
-	case head.Event == fixtures.EventVisitorIdentified:
+	case head.Event == bullseye.EventVisitorIdentified:
 		v = new(fixtures.IdentificationShort)
 	default:
 		v = new(fixtures.Billing)

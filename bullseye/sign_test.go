@@ -1,4 +1,4 @@
-package sender
+package bullseye
 
 import (
 	"bytes"
@@ -200,12 +200,12 @@ func TestApplyFault(t *testing.T) {
 // ApplyFault, with the secret changing between calls so its cache is hit
 // and missed.
 func TestApplyFaultString(t *testing.T) {
-	var g signer
+	var g Signer
 	body := `{"a":"` + strings.Repeat("x", 1500) + `"}`
 	for _, secret := range []string{"s1", "s1", "", "s2", "s1"} {
 		for _, f := range append(Faults(), FaultNone) {
 			wantSig, wantOK, wantSent := ApplyFault(f, secret, []byte(body))
-			sig, ok, sent := g.apply(f, secret, body)
+			sig, ok, sent := g.Apply(f, secret, body)
 			if sig != wantSig || ok != wantOK || sent != string(wantSent) {
 				t.Errorf("%q/%s: got %q %v, want %q %v", secret, f, sig, ok, wantSig, wantOK)
 			}
