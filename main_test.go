@@ -124,7 +124,7 @@ func TestBinaryUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--time-scale", "0"}, "--time-scale must be greater than 0"},
+		{[]string{"--time-scale", "0"}, "--time-scale: time scale must be greater than 0"},
 		{[]string{"--no-such-flag"}, "unknown flag --no-such-flag"},
 		{[]string{"--addr", "127.0.0.1:99999"}, "listen on 127.0.0.1:99999"},
 		{[]string{"--retry-delays", "soon"}, "soon"},

@@ -49,6 +49,15 @@ func Faults() []Fault {
 		FaultUppercase, FaultOtherBytes, FaultReserialized}
 }
 
+// FaultNames lists the faults' names, in the order of Faults.
+func FaultNames() []string {
+	var out []string
+	for _, f := range Faults() {
+		out = append(out, string(f))
+	}
+	return out
+}
+
 // ParseFault reads a fault name as written in flags, scenario files and the
 // control API. "" and "none" are FaultNone; names are case-insensitive and
 // accept '-' for '_' ("wrong-secret").
@@ -62,12 +71,7 @@ func ParseFault(s string) (Fault, error) {
 			return f, nil
 		}
 	}
-	names := make([]string, 0, 9)
-	names = append(names, "none")
-	for _, f := range Faults() {
-		names = append(names, string(f))
-	}
-	return FaultNone, fmt.Errorf("unknown signature fault %q (want one of %s)", s, strings.Join(names, ", "))
+	return FaultNone, fmt.Errorf("unknown signature fault %q, expected one of none, %s", s, strings.Join(FaultNames(), ", "))
 }
 
 // WrongSecretPrefix is prepended to the real secret to sign FaultWrongSecret

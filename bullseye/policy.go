@@ -59,8 +59,8 @@ func (p Policy) WithDefaults() Policy {
 // Validate reports what makes p unusable.
 func (p Policy) Validate() error {
 	var errs []error
-	if p.Attempts < 1 || p.Attempts > MaxAttempts {
-		errs = append(errs, fmt.Errorf("attempts must be between 1 and %d, got %d", MaxAttempts, p.Attempts))
+	if err := CheckAttempts(p.Attempts); err != nil {
+		errs = append(errs, err)
 	}
 	if p.Attempts > 1 && len(p.Delays) == 0 {
 		errs = append(errs, fmt.Errorf("%d attempts need at least one retry delay", p.Attempts))
@@ -70,10 +70,26 @@ func (p Policy) Validate() error {
 			errs = append(errs, fmt.Errorf("retry delay %d is negative (%s)", i+1, d))
 		}
 	}
-	if p.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout must be positive, got %s", p.Timeout))
+	if err := CheckTimeout(p.Timeout); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// CheckAttempts is the one range check of an attempt count.
+func CheckAttempts(n int) error {
+	if n < 1 || n > MaxAttempts {
+		return fmt.Errorf("attempts must be from 1 to %d, got %d", MaxAttempts, n)
+	}
+	return nil
+}
+
+// CheckTimeout is the one range check of an attempt's timeout.
+func CheckTimeout(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("timeout must be positive, got %s", d)
+	}
+	return nil
 }
 
 // NextDelay returns the wait before the attempt after attempt number

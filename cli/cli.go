@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/kong"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
 // Version is stamped at build time with -ldflags "-X .../cli.Version=...".
@@ -83,7 +86,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (status i
 			}
 			panic(exitError{code: code})
 		}),
-		kong.Vars{"version": Version, "default_key": mock.DefaultAPIKey},
+		defaults(),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", programName, err)
@@ -144,4 +147,18 @@ type versionCmd struct{}
 func (versionCmd) Run(e *env) error {
 	fmt.Fprintf(e.stdout, "%s %s\n", programName, Version)
 	return nil
+}
+
+// defaults are the flags' defaults, read from the packages that own them
+// so that each is written once.
+func defaults() kong.Vars {
+	return kong.Vars{
+		"version": Version, "default_key": mock.DefaultAPIKey, "default_addr": mock.DefaultAddr,
+		"default_organizations": strconv.Itoa(mock.DefaultOrganizations), "default_rate_limit": strconv.Itoa(mock.DefaultRateLimit),
+		"default_max_body": strconv.Itoa(mock.DefaultMaxBody), "default_workers": strconv.Itoa(mock.DefaultWorkers),
+		"default_per_endpoint": strconv.Itoa(mock.DefaultPerEndpoint), "default_log_cap": strconv.Itoa(mock.DefaultLogCap),
+		"default_delivery_cap": strconv.Itoa(mock.DefaultDeliveryCap), "default_shutdown_timeout": mock.DefaultShutdownTimeout.String(),
+		"default_delays": bullseye.FormatDelays(bullseye.DefaultDelays()), "default_attempts": strconv.Itoa(bullseye.DefaultAttempts),
+		"default_timeout": bullseye.DefaultTimeout.String(), "default_grace": ops.DefaultGrace.String(),
+	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
-	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
 )
 
 type runCmd struct {
@@ -17,7 +16,7 @@ type runCmd struct {
 	JUnit  string        `name:"junit" placeholder:"FILE" help:"Also write a JUnit XML report to FILE, for CI."`
 	URL    string        `name:"url" env:"BULLSEYE_MOCK_URL" help:"Receiver URL: replaces the files' webhook urls, so one file serves many environments."`
 	Secret string        `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret: replaces the files' secrets."`
-	Grace  time.Duration `default:"5s" help:"Manual clock: real time an attempt may stay unanswered before the receiver is taken to hang and the clock moves to its timeout."`
+	Grace  time.Duration `default:"${default_grace}" help:"Manual clock: real time an attempt may stay unanswered before the receiver is taken to hang and the clock moves to its timeout."`
 }
 
 // Run parses every file first, so a typo in the last file stops the run
@@ -30,7 +29,7 @@ func (c *runCmd) Run(e *env) error {
 	}
 	var reports []*scenarios.Report
 	for _, s := range list {
-		rep, err := standalone.Run(e.ctx, s, scenarios.Options{URL: c.URL, Secret: c.Secret, Grace: c.Grace, Logger: e.logger})
+		rep, err := mock.RunScenario(e.ctx, s, scenarios.Options{URL: c.URL, Secret: c.Secret, Grace: c.Grace, Logger: e.logger})
 		if err != nil {
 			if rep == nil {
 				return usageError{fmt.Errorf("%s: %w", s.File, err)}
@@ -105,7 +104,7 @@ func runScenarios(e *env, m *mock.Mock, list []*scenarios.Scenario) <-chan struc
 		defer close(done)
 		for _, s := range list {
 			e.logger.Info("scenario started", "scenario", s.Name, "file", s.File)
-			rep, err := scenarios.RunOn(e.ctx, standalone.Env(m), s, scenarios.Options{Unbounded: true, LeaveClock: true, Logger: e.logger})
+			rep, err := scenarios.Run(e.ctx, m.Ops(), s, scenarios.Options{Unbounded: true, LeaveClock: true, Logger: e.logger, APIKey: m.Partners()[0].Key})
 			if err != nil {
 				e.logger.Warn("scenario stopped", "scenario", s.Name, "err", err)
 				if e.ctx.Err() != nil {

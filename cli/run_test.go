@@ -105,7 +105,7 @@ func TestValidate(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"steps": [{"send": {"type": "visitor.identified", "count": "many"}}]}`), 0o644)
 	status, _, errs = runCLI(t, "validate", bad)
-	if status != ExitUsage || !strings.Contains(errs, bad+`:1:61: count is "many", expected a whole number`) {
+	if status != ExitUsage || !strings.Contains(errs, bad+`:1:61: field "count" must be a number, got string`) {
 		t.Errorf("status %d stderr %q", status, errs)
 	}
 }

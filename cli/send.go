@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,11 +12,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
-	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/mock"
-	"github.com/bullseye-mock/bullseye-mock/scenarios"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
-	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 type sendCmd struct {
@@ -33,77 +32,85 @@ type sendCmd struct {
 	Progress string `default:"auto" enum:"auto,always,never" help:"Progress line on stderr: auto shows it on a terminal only."`
 }
 
-func (c *sendCmd) faults() ([]events.Fault, error) {
-	if c.FaultShare <= 0 || c.FaultShare > 1 {
-		return nil, fmt.Errorf("--fault-share must be above 0 and at most 1, got %g", c.FaultShare)
+// send is the request the flags make: the same ops.Send the control API
+// and scenario files take, with the faults' compact spelling parsed by ops.
+func (c *sendCmd) send() (ops.Send, error) {
+	s := ops.Send{Type: c.Type, Count: ops.N(c.Count), Rate: c.Rate, Dialect: c.Dialect}
+	if !(c.FaultShare > 0 && c.FaultShare <= 1) {
+		return s, &ops.FieldError{Field: "faults[0].share", Msg: fmt.Sprintf("share must be above 0 and at most 1 (0.25 or \"25%%\"), got %g", c.FaultShare)}
 	}
-	var out []events.Fault
-	for _, name := range c.Fault {
-		f := events.Fault{Share: c.FaultShare}
-		switch rest, ok := strings.CutPrefix(name, "duplicate"); {
-		case ok && rest == "":
-			f.Duplicate = true
-		case ok && strings.HasPrefix(rest, ":"):
-			d, err := time.ParseDuration(rest[1:])
-			if err != nil || d < 0 {
-				return nil, fmt.Errorf("--fault %s: expected duplicate:DURATION such as duplicate:10s", name)
-			}
-			f.Duplicate, f.DuplicateAfter = true, d
-		default:
-			sf, err := bullseye.ParseFault(name)
-			if err != nil || sf == bullseye.FaultNone {
-				return nil, fmt.Errorf("--fault %q: expected duplicate, duplicate:DURATION or one of %s", name, faultList())
-			}
-			f.Signature = sf
+	for i, spec := range c.Fault {
+		f, err := ops.ParseFaultFlag(spec)
+		if err != nil {
+			return s, &ops.FieldError{Field: fmt.Sprintf("faults[%d]", i), Msg: err.Error()}
 		}
-		out = append(out, f)
+		if c.FaultShare < 1 {
+			f.Share = ops.Share(c.FaultShare)
+		}
+		s.Faults = append(s.Faults, f)
 	}
-	return out, nil
+	return s, ops.CheckSend(s)
 }
 
-func faultList() string {
-	var names []string
-	for _, f := range bullseye.Faults() {
-		names = append(names, string(f))
+// flagOf names the flag a field of ops.Send comes from, so the CLI says
+// "--count: ..." where the control API says details.field "count".
+func flagOf(field string) string {
+	switch {
+	case field == "type":
+		return "TYPE"
+	case strings.HasPrefix(field, "faults") && strings.HasSuffix(field, "share"):
+		return "--fault-share"
+	case strings.HasPrefix(field, "faults"):
+		return "--fault"
+	case field == "policy.delays" || strings.HasPrefix(field, "policy.delays["):
+		return "--retry-delays"
+	case field == "policy.attempts":
+		return "--max-attempts"
+	case field == "policy.timeout":
+		return "--timeout"
+	case field == "":
+		return ""
 	}
-	return strings.Join(names, ", ")
+	return "--" + field
+}
+
+// flagError renders an ops.FieldError under its flag's name.
+func flagError(err error) error {
+	var fe *ops.FieldError
+	if errors.As(err, &fe) {
+		if f := flagOf(fe.Field); f != "" {
+			return usagef("%s: %s", f, fe.Msg)
+		}
+	}
+	return usageError{err}
 }
 
 // Run sends through an in-process sender, the same code the server uses,
-// and waits until every delivery settled. Exit 0 when all were delivered,
-// 1 otherwise.
+// with no listener, and waits until every delivery settled. Exit 0 when
+// all were delivered, 1 otherwise.
 func (c *sendCmd) Run(e *env) error {
-	kind, err := bullseye.KindOf(c.Type)
-	if err != nil {
-		return usageError{err}
-	}
 	if !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
 		return usagef("--url %q: expected an http:// or https:// URL", c.URL)
 	}
-	if c.Count < 1 || c.Count > events.MaxCount {
-		return usagef("--count must be between 1 and %d, got %d", events.MaxCount, c.Count)
-	}
-	if c.TimeScale <= 0 {
-		return usagef("--time-scale must be greater than 0, got %g", c.TimeScale)
-	}
-	var interval time.Duration
-	if c.Rate != "" {
-		if interval, err = scenarios.ParseRate(c.Rate); err != nil {
-			return usageError{err}
-		}
-	}
-	faults, err := c.faults()
+	req, err := c.send()
 	if err != nil {
-		return usageError{err}
+		return flagError(err)
 	}
 	policy, err := c.policy()
 	if err != nil {
-		return usageError{err}
+		return flagError(err)
 	}
-	dialect := bullseye.Dialect(c.Dialect)
-	m, err := mock.New(mock.Config{Addr: "127.0.0.1:0", Seed: c.Seed, TimeScale: c.TimeScale, Policy: policy, Dialect: dialect, Logger: e.logger})
+	kind, _ := bullseye.KindOf(c.Type)
+	cfg := mock.Config{Seed: c.Seed, TimeScale: c.TimeScale, Policy: policy, Dialect: bullseye.Dialect(c.Dialect), Logger: e.logger, Headless: true}
+	checked := cfg
+	checked.Defaults()
+	checked.TimeScale = c.TimeScale // the flag's value: a zero is refused, not defaulted
+	if err := checked.Validate(); err != nil {
+		return usagef("%s", configMessage(err))
+	}
+	m, err := mock.New(cfg)
 	if err != nil {
-		return usageError{err}
+		return usagef("%s", configMessage(err))
 	}
 	if err := m.Start(); err != nil {
 		return err
@@ -113,18 +120,23 @@ func (c *sendCmd) Run(e *env) error {
 		defer cancel()
 		_, _ = m.Close(ctx)
 	}()
-	p := m.Partners()[0]
+	o := m.Ops()
 	on := true
-	if _, err := m.Store.UpdateWebhook(p.ID, kind, storePatch(c.URL, c.Secret, &on)); err != nil {
+	hook := ops.Webhook{URL: &c.URL, Enabled: &on}
+	if c.Secret != "" {
+		hook.Secret = &c.Secret
+	}
+	if err := o.SetWebhook(m.Partners()[0].ID, kind, hook); err != nil {
 		return err
 	}
 	start := time.Now()
-	ids, err := m.Events.Emit(events.Request{PartnerID: p.ID, Type: c.Type, Count: c.Count, Interval: interval, Faults: faults})
+	out, err := o.Emit(req)
 	if err != nil {
-		return usageError{err}
+		return flagError(err)
 	}
-	stop := c.progress(e, m, start)
-	err = m.Sender.Settled(e.ctx)
+	ids := out.DeliveryIDs
+	stop := c.progress(e, o, start)
+	err = o.Settle(e.ctx, ids, false)
 	stop()
 	if err != nil {
 		return exitError{code: ExitFailed, msg: "interrupted before every delivery settled"}
@@ -132,7 +144,7 @@ func (c *sendCmd) Run(e *env) error {
 	counts := map[string]int{}
 	attempts := 0
 	for _, id := range ids {
-		if info, ok := m.Sender.Delivery(id); ok {
+		if info, err := o.Delivery(id); err == nil {
 			counts[info.State]++
 			attempts += len(info.Attempts)
 		}
@@ -149,7 +161,7 @@ func (c *sendCmd) Run(e *env) error {
 // progress shows a live line on a terminal and nothing elsewhere, so logs
 // and pipes stay clean. The ticker only refreshes the display; waiting is
 // done by the sender's Settled.
-func (c *sendCmd) progress(e *env, m *mock.Mock, start time.Time) (stop func()) {
+func (c *sendCmd) progress(e *env, o *ops.Ops, start time.Time) (stop func()) {
 	show := c.Progress == "always"
 	if f, ok := e.stderr.(*os.File); ok && c.Progress == "auto" {
 		show = term.IsTerminal(int(f.Fd()))
@@ -164,10 +176,10 @@ func (c *sendCmd) progress(e *env, m *mock.Mock, start time.Time) (stop func()) 
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
-			printProgress(e.stderr, m.Sender.Stats(), start)
+			printProgress(e.stderr, o.Stats(), start)
 			select {
 			case <-done:
-				printProgress(e.stderr, m.Sender.Stats(), start)
+				printProgress(e.stderr, o.Stats(), start)
 				fmt.Fprintln(e.stderr)
 				return
 			case <-t.C:
@@ -184,12 +196,4 @@ func printProgress(w io.Writer, s sender.Stats, start time.Time) {
 		rate = float64(s.Attempts) / secs
 	}
 	fmt.Fprintf(w, "\rsent %d, delivered %d, failed %d, pending %d, %.0f attempts/s ", s.Sent, s.Delivered, s.Failed, s.Pending, rate)
-}
-
-func storePatch(url, secret string, enabled *bool) store.WebhookPatch {
-	p := store.WebhookPatch{URL: &url, Enabled: enabled}
-	if secret != "" {
-		p.Secret = &secret
-	}
-	return p
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,42 +13,75 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
 // retryFlags are the retry-policy flags of every command that sends.
 type retryFlags struct {
-	RetryDelays []time.Duration `name:"retry-delays" default:"1m,5m,30m" sep:"," env:"BULLSEYE_MOCK_RETRY_DELAYS" help:"Wait before each retry, in mock time."`
-	MaxAttempts int             `name:"max-attempts" default:"4" env:"BULLSEYE_MOCK_MAX_ATTEMPTS" help:"Attempts per delivery in all (the first plus retries)."`
-	Timeout     time.Duration   `default:"30s" env:"BULLSEYE_MOCK_TIMEOUT" help:"A receiver must answer in full within this much mock time."`
+	RetryDelays []time.Duration `name:"retry-delays" default:"${default_delays}" sep:"," env:"BULLSEYE_MOCK_RETRY_DELAYS" help:"Wait before each retry, in mock time."`
+	MaxAttempts int             `name:"max-attempts" default:"${default_attempts}" env:"BULLSEYE_MOCK_MAX_ATTEMPTS" help:"Attempts per delivery in all (the first plus retries)."`
+	Timeout     time.Duration   `default:"${default_timeout}" env:"BULLSEYE_MOCK_TIMEOUT" help:"A receiver must answer in full within this much mock time."`
 }
 
+// policy is the flags' retry policy, checked by the one policy grammar
+// (ops.Policy), so an explicit zero is refused as the control API refuses
+// it.
 func (f retryFlags) policy() (bullseye.Policy, error) {
-	p := bullseye.Policy{Delays: f.RetryDelays, Attempts: f.MaxAttempts, Timeout: f.Timeout}
-	return p, p.Validate()
+	p := ops.Policy{Attempts: ops.N(f.MaxAttempts), Timeout: ops.D(f.Timeout)}
+	for _, d := range f.RetryDelays {
+		p.Delays = append(p.Delays, ops.Duration(d.String()))
+	}
+	pol, err := p.Resolve()
+	return pol, prefixPolicy(err)
 }
 
-// maxTimeScale keeps mock time within time.Duration's range for years.
-const maxTimeScale = 1_000_000
+// prefixPolicy puts a policy's FieldError under "policy", as ops.Send has it.
+func prefixPolicy(err error) error {
+	var fe *ops.FieldError
+	if errors.As(err, &fe) {
+		return &ops.FieldError{Field: strings.TrimSuffix("policy."+fe.Field, "."), Msg: fe.Msg}
+	}
+	return err
+}
+
+// settingFlags names the flag of each mock.Config setting Validate checks.
+var settingFlags = map[string]string{
+	"TimeScale": "--time-scale", "APIKeys": "--api-key", "Organizations": "--organizations", "Workers": "--workers",
+	"PerEndpoint": "--per-endpoint", "LogCap": "--log-cap", "DeliveryCap": "--delivery-cap", "RateLimit": "--rate-limit",
+	"MaxBody": "--max-body", "ShutdownTimeout": "--shutdown-timeout", "Dialect": "--dialect", "Policy": "--retry-delays/--max-attempts/--timeout",
+	"Grace": "--grace",
+}
+
+// configMessage is mock.Config.Validate's message under the flag's name.
+func configMessage(err error) string {
+	var se *mock.SettingError
+	if errors.As(err, &se) {
+		if f, ok := settingFlags[se.Setting]; ok {
+			return f + ": " + se.Msg
+		}
+	}
+	return err.Error()
+}
 
 type serveCmd struct {
-	Addr          string   `default:"127.0.0.1:8080" env:"BULLSEYE_MOCK_ADDR" help:"Address to listen on (host:port; port 0 picks a free one)."`
+	Addr          string   `default:"${default_addr}" env:"BULLSEYE_MOCK_ADDR" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	APIKey        []string `name:"api-key" sep:"," env:"BULLSEYE_MOCK_API_KEY" help:"Partner API key; repeat (or comma-separate) for several partners, each with its own state. Default: ${default_key}." placeholder:"KEY"`
 	TimeScale     float64  `name:"time-scale" default:"1" env:"BULLSEYE_MOCK_TIME_SCALE" help:"Run mock time N times faster: divides retry delays, the 30 s timeout and waits by N."`
 	Seed          int64    `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of every fake value and id: the same seed gives the same payloads."`
-	Organizations int      `default:"3" env:"BULLSEYE_MOCK_ORGANIZATIONS" help:"Fake organizations seeded for each partner."`
+	Organizations int      `default:"${default_organizations}" env:"BULLSEYE_MOCK_ORGANIZATIONS" help:"Fake organizations seeded for each partner."`
 	Dialect       string   `default:"partner" enum:"partner,integration" env:"BULLSEYE_MOCK_DIALECT" help:"Payload dialect of both webhooks: partner (full, event_type) or integration (short, event)."`
 	Templates     string   `type:"existingdir" env:"BULLSEYE_MOCK_TEMPLATES" help:"Directory of payload templates, one <event_type>.json each; their values win over generated ones."`
 
-	RateLimit   int   `name:"rate-limit" default:"1000" env:"BULLSEYE_MOCK_RATE_LIMIT" help:"Partner API requests per minute per partner; 0 turns the limit off."`
+	RateLimit   int   `name:"rate-limit" default:"${default_rate_limit}" env:"BULLSEYE_MOCK_RATE_LIMIT" help:"Partner API requests per minute per partner; 0 turns the limit off."`
 	StrictHTTPS bool  `name:"strict-https" env:"BULLSEYE_MOCK_STRICT_HTTPS" help:"Reject webhook URLs that are not https, as the real service does."`
-	MaxBody     int64 `name:"max-body" default:"1048576" env:"BULLSEYE_MOCK_MAX_BODY" help:"Largest request body accepted, in bytes; larger ones get 413."`
+	MaxBody     int64 `name:"max-body" default:"${default_max_body}" env:"BULLSEYE_MOCK_MAX_BODY" help:"Largest request body accepted, in bytes; larger ones get 413."`
 
 	retryFlags
-	Workers            int    `default:"256" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
-	PerEndpoint        int    `name:"per-endpoint" default:"64" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
-	LogCap             int    `name:"log-cap" default:"100000" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
-	DeliveryCap        int    `name:"delivery-cap" default:"10000" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`
+	Workers            int    `default:"${default_workers}" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
+	PerEndpoint        int    `name:"per-endpoint" default:"${default_per_endpoint}" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
+	LogCap             int    `name:"log-cap" default:"${default_log_cap}" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
+	DeliveryCap        int    `name:"delivery-cap" default:"${default_delivery_cap}" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`
 	CACert             string `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for https receivers."`
 	InsecureSkipVerify bool   `name:"insecure-skip-verify" env:"BULLSEYE_MOCK_INSECURE_SKIP_VERIFY" help:"Do not verify receivers' TLS certificates."`
 
@@ -61,38 +95,13 @@ type serveCmd struct {
 
 	Scenario []string `type:"existingfile" sep:"," env:"BULLSEYE_MOCK_SCENARIO" placeholder:"FILE" help:"Run scenario files inside the server once it listens (their every steps keep running until shutdown); results go to the log. Repeatable."`
 
-	ShutdownTimeout time.Duration `name:"shutdown-timeout" default:"10s" env:"BULLSEYE_MOCK_SHUTDOWN_TIMEOUT" help:"On SIGINT/SIGTERM, how long in-flight requests and attempts may finish."`
+	ShutdownTimeout time.Duration `name:"shutdown-timeout" default:"${default_shutdown_timeout}" env:"BULLSEYE_MOCK_SHUTDOWN_TIMEOUT" help:"On SIGINT/SIGTERM, how long in-flight requests and attempts may finish."`
 }
 
 func (c *serveCmd) config(e *env) (mock.Config, error) {
-	dialect, err := bullseye.ParseDialect(c.Dialect)
-	if err != nil {
-		return mock.Config{}, usageError{err}
-	}
-	// Past a million, scaled nanoseconds overflow within minutes of mock time.
-	if c.TimeScale <= 0 || c.TimeScale > maxTimeScale {
-		return mock.Config{}, usagef("--time-scale must be greater than 0 and at most %g, got %g", float64(maxTimeScale), c.TimeScale)
-	}
-	if c.Organizations < 1 {
-		return mock.Config{}, usagef("--organizations must be at least 1, got %d", c.Organizations)
-	}
-	if c.RateLimit < 0 {
-		return mock.Config{}, usagef("--rate-limit must not be negative, got %d", c.RateLimit)
-	}
-	if c.Workers < 1 || c.PerEndpoint < 1 || c.LogCap < 1 || c.DeliveryCap < 1 {
-		return mock.Config{}, usagef("--workers, --per-endpoint, --log-cap and --delivery-cap must be at least 1")
-	}
-	if c.MaxBody < 1 {
-		return mock.Config{}, usagef("--max-body must be at least 1 byte, got %d", c.MaxBody)
-	}
-	for _, k := range c.APIKey {
-		if strings.TrimSpace(k) == "" {
-			return mock.Config{}, usagef("--api-key must not be empty")
-		}
-	}
 	policy, err := c.policy()
 	if err != nil {
-		return mock.Config{}, usageError{err}
+		return mock.Config{}, flagError(err)
 	}
 	cfg := mock.Config{
 		Addr:               c.Addr,
@@ -100,7 +109,7 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 		TimeScale:          c.TimeScale,
 		Seed:               c.Seed,
 		Organizations:      c.Organizations,
-		Dialect:            dialect,
+		Dialect:            bullseye.Dialect(c.Dialect),
 		RateLimit:          c.RateLimit,
 		StrictHTTPS:        c.StrictHTTPS,
 		MaxBody:            c.MaxBody,
@@ -153,6 +162,11 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 			return mock.Config{}, err
 		}
 	}
+	// Every field is set from a flag, so the raw Config is checked: a zero
+	// flag is a value to refuse, where a zero Config field means the default.
+	if err := cfg.Validate(); err != nil {
+		return mock.Config{}, usagef("%s", configMessage(err))
+	}
 	return cfg, nil
 }
 
@@ -168,7 +182,7 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	m, err := mock.New(cfg)
 	if err != nil {
-		return usageError{err}
+		return usagef("%s", configMessage(err))
 	}
 	if err := m.Start(); err != nil {
 		return err

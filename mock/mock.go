@@ -1,6 +1,7 @@
-// Package mock assembles the whole mock — store, fixtures, sender, event
-// emitter and HTTP server — from one Config. The serve command runs it, and
-// Go tests can run it in-process, the way they use net/http/httptest.
+// Package mock assembles the whole mock (store, fixtures, sender, the
+// operations layer and the HTTP server) from one Config, checked by one
+// Validate. The serve command runs it; Go tests run it in-process through
+// package mocktest, the way they use net/http/httptest.
 package mock
 
 import (
@@ -12,12 +13,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
-	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/server"
@@ -26,6 +28,23 @@ import (
 
 // DefaultAPIKey is the partner key used when none is given.
 const DefaultAPIKey = "bullseye-mock-key"
+
+// Defaults of the settings below, written once: the CLI's flags read
+// them from here.
+const (
+	DefaultAddr            = "127.0.0.1:8080" // the CLI's; a zero Config listens on a free loopback port
+	DefaultOrganizations   = 3
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultRateLimit       = server.DefaultRateLimit
+	DefaultMaxBody         = server.DefaultMaxBody
+	DefaultWorkers         = sender.DefaultWorkers
+	DefaultPerEndpoint     = sender.DefaultPerEndpoint
+	DefaultLogCap          = sender.DefaultLogCap
+	DefaultDeliveryCap     = sender.DefaultDeliveryCap
+	// MaxTimeScale keeps mock time within time.Duration's range for years:
+	// past a million, scaled nanoseconds overflow within minutes.
+	MaxTimeScale = 1_000_000
+)
 
 // Config holds every setting of a mock. The zero value, after Defaults, is
 // a working mock on a free loopback port.
@@ -59,9 +78,16 @@ type Config struct {
 	// AdminToken guards the control API under /_mock/ (Authorization:
 	// Bearer); empty leaves it open, which suits a local test setup.
 	AdminToken string
+	// Grace is how long, in real time, a clock move waits for an attempt in
+	// flight before it takes the receiver to hang (ops.DefaultGrace when 0).
+	Grace time.Duration
+	// Headless runs the engine without an HTTP listener (the send
+	// command): Start starts the sender only.
+	Headless bool
 }
 
-// Defaults fills the unset fields of c.
+// Defaults fills the unset fields of c. Zero means "the default" for
+// every number; a negative one is left for Validate to refuse.
 func (c *Config) Defaults() {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:0"
@@ -72,37 +98,100 @@ func (c *Config) Defaults() {
 	if c.TimeScale == 0 {
 		c.TimeScale = 1
 	}
-	if c.Clock == nil {
+	if c.Clock == nil && c.TimeScale > 0 && c.TimeScale <= MaxTimeScale {
 		c.Clock = clock.Scaled(c.TimeScale)
 	}
-	if c.Organizations == 0 {
-		c.Organizations = 3
+	setDefault(&c.Organizations, DefaultOrganizations)
+	setDefault(&c.Workers, DefaultWorkers)
+	setDefault(&c.PerEndpoint, DefaultPerEndpoint)
+	setDefault(&c.LogCap, DefaultLogCap)
+	setDefault(&c.DeliveryCap, DefaultDeliveryCap)
+	if c.MaxBody == 0 {
+		c.MaxBody = DefaultMaxBody
+	}
+	if c.Dialect == "" {
+		c.Dialect = bullseye.DialectPartner
 	}
 	c.Policy = c.Policy.WithDefaults() // a caller's Delays or Timeout alone are kept
 	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 10 * time.Second
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 }
 
-// Partner is one API key and what was seeded for it.
-type Partner struct {
-	Key             string
-	ID              string
-	OrganizationIDs []string
+func setDefault(v *int, def int) {
+	if *v == 0 {
+		*v = def
+	}
 }
 
-// Mock is a running mock.
+// SettingError is a Config value Validate refuses; Setting names the field
+// (the CLI names the flag it comes from).
+type SettingError struct {
+	Setting string // a Config field: "TimeScale", "Workers", "Policy", ...
+	Msg     string
+}
+
+func (e *SettingError) Error() string { return e.Msg }
+
+// Validate is the one range check of a Config: mock.New, serve, send and
+// run refuse the same bad values with these messages. It reports the first
+// problem, a *SettingError.
+func (c Config) Validate() error {
+	bad := func(setting, format string, args ...any) error {
+		return &SettingError{Setting: setting, Msg: fmt.Sprintf(format, args...)}
+	}
+	if !(c.TimeScale > 0 && c.TimeScale <= MaxTimeScale) {
+		return bad("TimeScale", "time scale must be greater than 0 and at most %g, got %g", float64(MaxTimeScale), c.TimeScale)
+	}
+	for _, k := range c.APIKeys {
+		if strings.TrimSpace(k) == "" {
+			return bad("APIKeys", "an API key must not be empty")
+		}
+	}
+	for _, f := range []struct {
+		setting, name string
+		v             int
+	}{
+		{"Organizations", "organizations", c.Organizations}, {"Workers", "workers", c.Workers},
+		{"PerEndpoint", "per-endpoint", c.PerEndpoint}, {"LogCap", "log cap", c.LogCap}, {"DeliveryCap", "delivery cap", c.DeliveryCap},
+	} {
+		if f.v < 1 {
+			return bad(f.setting, "%s must be at least 1, got %d", f.name, f.v)
+		}
+	}
+	if c.RateLimit < 0 {
+		return bad("RateLimit", "rate limit must not be negative, got %d", c.RateLimit)
+	}
+	if c.MaxBody < 1 {
+		return bad("MaxBody", "max body must be at least 1 byte, got %d", c.MaxBody)
+	}
+	if c.ShutdownTimeout < 0 {
+		return bad("ShutdownTimeout", "shutdown timeout must not be negative, got %s", c.ShutdownTimeout)
+	}
+	if c.Grace < 0 {
+		return bad("Grace", "grace must not be negative, got %s", c.Grace)
+	}
+	if _, err := bullseye.ParseDialect(string(c.Dialect)); err != nil {
+		return bad("Dialect", "%v", err)
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return bad("Policy", "%v", err)
+	}
+	return nil
+}
+
+// Mock is a mock, assembled: the store, the payload generator, the sender,
+// the operations over them, and the HTTP server in front.
 type Mock struct {
-	cfg      Config
-	Store    *store.Store
-	Sender   *sender.Sender
-	Fixtures *fixtures.Generator
-	Events   *events.Emitter
-	Server   *server.Server
-	partners []Partner
+	cfg    Config
+	store  *store.Store
+	sender *sender.Sender
+	ops    *ops.Ops
+	runs   *scenarios.Runs
+	server *server.Server
 
 	listener net.Listener
 	http     *http.Server
@@ -112,16 +201,14 @@ type Mock struct {
 // New builds a mock without starting it.
 func New(cfg Config) (*Mock, error) {
 	cfg.Defaults()
-	if cfg.TimeScale < 0 {
-		return nil, fmt.Errorf("time scale must be positive, got %g", cfg.TimeScale)
-	}
-	if err := cfg.Policy.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Mock{cfg: cfg, Store: store.New(), Fixtures: fixtures.New(cfg.Seed, fixtures.WithTemplates(cfg.Templates))}
+	st := store.New()
+	gen := fixtures.New(cfg.Seed, fixtures.WithTemplates(cfg.Templates))
 	snd, err := sender.New(sender.Config{
 		Clock:              cfg.Clock,
-		Targets:            m.Store,
+		Targets:            st,
 		Policy:             cfg.Policy,
 		Workers:            cfg.Workers,
 		PerEndpoint:        cfg.PerEndpoint,
@@ -136,100 +223,85 @@ func New(cfg Config) (*Mock, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Sender = snd
-	m.Events = &events.Emitter{Store: m.Store, Sender: snd, Fixtures: m.Fixtures, Clock: cfg.Clock}
+	m := &Mock{cfg: cfg, store: st, sender: snd}
+	m.ops = ops.New(ops.Config{Store: st, Sender: snd, Fixtures: gen, Clock: cfg.Clock, Logger: cfg.Logger, Grace: cfg.Grace})
 	if err := m.seed(); err != nil {
 		return nil, err
 	}
-	m.Server = server.New(server.Config{
-		Store:       m.Store,
-		Events:      m.Events,
+	m.runs = scenarios.NewRuns(m.ops, cfg.APIKeys[0], cfg.Logger)
+	m.server = server.New(server.Config{
+		Ops:         m.ops,
+		Store:       st,
 		Logs:        snd,
-		Fixtures:    m.Fixtures,
+		Fixtures:    gen,
 		Clock:       cfg.Clock,
 		RateLimit:   cfg.RateLimit,
 		StrictHTTPS: cfg.StrictHTTPS,
 		MaxBody:     cfg.MaxBody,
 		Logger:      cfg.Logger,
-		Deliveries:  snd,
+		Control:     true,
 		AdminToken:  cfg.AdminToken,
-		Scenarios:   m.runScenario,
+		Scenarios:   m.runs,
 	})
 	return m, nil
 }
 
-// runScenario checks an uploaded scenario file and returns its run on this
-// mock (the control API's POST /_mock/scenarios/runs). The run acts as the
-// file's partner, or the first one.
-func (m *Mock) runScenario(file string, data []byte, leaveClock bool) (server.ScenarioRun, error) {
-	sc, err := scenarios.Parse(file, data)
-	if err != nil {
-		return nil, err
-	}
-	env := scenarios.Env{Store: m.Store, Sender: m.Sender, Events: m.Events, Fixtures: m.Fixtures, Clock: m.cfg.Clock, APIKey: m.cfg.APIKeys[0]}
-	return func(ctx context.Context) (any, bool, error) {
-		rep, err := scenarios.RunOn(ctx, env, sc, scenarios.Options{LeaveClock: leaveClock, Logger: m.cfg.Logger})
-		if rep == nil {
-			return nil, false, err
-		}
-		return rep, rep.Passed, err
-	}, nil
-}
-
-// seed registers the partners and gives each its organizations.
+// seed registers the partners and gives each its organizations and its
+// webhooks' dialect.
 func (m *Mock) seed() error {
 	now := m.cfg.Clock.Now()
+	seen := map[string]bool{}
 	for _, key := range m.cfg.APIKeys {
-		p, err := m.Store.AddPartner(key)
+		id, err := m.ops.AddPartner(key)
 		if err != nil {
 			return err
 		}
-		if m.hasPartner(p.ID) {
+		if seen[id] {
 			continue // the same key given twice
 		}
-		for _, kind := range []string{bullseye.KindIdentification, bullseye.KindBilling} {
-			if _, err := m.Store.UpdateWebhook(p.ID, kind, store.WebhookPatch{Dialect: &m.cfg.Dialect}); err != nil {
+		seen[id] = true
+		for _, kind := range bullseye.Kinds() {
+			if err := m.ops.SetWebhook(id, kind, ops.Webhook{Dialect: &m.cfg.Dialect}); err != nil {
 				return err
 			}
 		}
-		partner := Partner{Key: key, ID: p.ID}
 		for i := 0; i < m.cfg.Organizations; i++ {
 			// Spread creation times over the past weeks so that listings
 			// sorted by createdAt have a meaningful order.
-			org := m.Fixtures.NewOrganization(now.Add(-time.Duration(m.cfg.Organizations-i) * 24 * time.Hour))
-			// Many seeded organizations share the credit pool: later ones
-			// get what is left rather than failing the start.
-			if b, err := m.Store.Billing(p.ID, now); err == nil {
-				org.Credits = min(org.Credits, b.PoolTotal-b.PoolUsed)
-			}
-			if _, err := m.Store.AddOrganization(p.ID, org); err != nil {
+			at := now.Add(-time.Duration(m.cfg.Organizations-i) * 24 * time.Hour)
+			if _, err := m.ops.AddOrganization(id, ops.Organization{At: at}); err != nil {
 				return err
 			}
-			partner.OrganizationIDs = append(partner.OrganizationIDs, org.ID)
 		}
-		m.partners = append(m.partners, partner)
 	}
 	return nil
 }
 
-func (m *Mock) hasPartner(id string) bool {
-	for _, p := range m.partners {
-		if p.ID == id {
-			return true
-		}
-	}
-	return false
-}
+// Ops is the mock's operations layer: every operation the control API,
+// scenario files and the CLI have, for a Go program to call in-process.
+func (m *Mock) Ops() *ops.Ops { return m.ops }
 
-// Partners lists the partners with their keys and seeded organizations.
-func (m *Mock) Partners() []Partner { return append([]Partner(nil), m.partners...) }
+// Handler is the mock's HTTP handler, for serving it some other way.
+func (m *Mock) Handler() http.Handler { return m.server }
+
+// Server is the HTTP server's handler, with the in-process sink helpers.
+func (m *Mock) Server() *server.Server { return m.server }
+
+// Partners lists the partners with their keys and organizations, as the
+// store has them now.
+func (m *Mock) Partners() []ops.Partner { return m.ops.Partners() }
 
 // Config returns the settings the mock runs with, defaults filled in.
 func (m *Mock) Config() Config { return m.cfg }
 
 // Start binds the listener (so errors surface at once and port 0 works),
-// starts the sender and serves in the background.
+// starts the sender and serves in the background. A headless mock starts
+// its sender only.
 func (m *Mock) Start() error {
+	if m.cfg.Headless {
+		m.sender.Start()
+		return nil
+	}
 	ln, err := net.Listen("tcp", m.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.cfg.Addr, err)
@@ -239,14 +311,14 @@ func (m *Mock) Start() error {
 	}
 	m.listener = ln
 	m.http = &http.Server{
-		Handler:           m.Server,
+		Handler:           m.server,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	m.Sender.Start()
+	m.sender.Start()
 	m.served = make(chan error, 1)
 	go func() {
 		if err := m.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -268,7 +340,8 @@ func (m *Mock) URL() string {
 // Addr is the address the mock listens on.
 func (m *Mock) Addr() net.Addr { return m.listener.Addr() }
 
-// Done reports a serve error; it never fires on a clean Close.
+// Done reports a serve error; it never fires on a clean Close (nor on a
+// headless mock).
 func (m *Mock) Done() <-chan error { return m.served }
 
 // Close stops taking requests, lets in-flight requests and delivery attempts
@@ -281,12 +354,59 @@ func (m *Mock) Close(ctx context.Context) (pending int, err error) {
 		defer cancel()
 	}
 	var errs []error
-	m.Server.StopScenarios()
-	errs = append(errs, m.Server.WaitScenarioRuns(ctx))
+	m.runs.Stop()
+	errs = append(errs, m.runs.Wait(ctx))
 	if m.http != nil {
 		errs = append(errs, m.http.Shutdown(ctx))
 	}
-	pending, serr := m.Sender.Shutdown(ctx)
+	pending, serr := m.sender.Shutdown(ctx)
 	errs = append(errs, serr)
 	return pending, errors.Join(errs...)
+}
+
+// RunScenario runs s against a new headless mock built from the
+// scenario's own clock, seed and retry policy (what the run command does),
+// and closes the mock afterwards. A manual clock starts at
+// scenarios.StartTime(). The error is for problems that stop a run; failed
+// expectations are in the report.
+func RunScenario(ctx context.Context, s *scenarios.Scenario, opts scenarios.Options) (*scenarios.Report, error) {
+	if err := scenarios.CheckBounded(s, opts); err != nil {
+		return nil, err
+	}
+	cfg := Config{Seed: s.Seed, Logger: opts.Logger, Headless: true, Grace: opts.Grace}
+	switch s.Clock.Mode {
+	case scenarios.ClockReal:
+		cfg.Clock = clock.Real()
+	case scenarios.ClockScaled:
+		cfg.Clock, cfg.TimeScale = clock.Scaled(s.Clock.Factor), s.Clock.Factor
+	default:
+		cfg.Clock = clock.NewManual(scenarios.StartTime())
+	}
+	if s.APIKey != "" {
+		cfg.APIKeys = []string{s.APIKey}
+	}
+	if s.Retry != nil {
+		p, err := s.Retry.Resolve()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Policy = p
+	}
+	m, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		// Pending deliveries are abandoned: the run is over.
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, _ = m.Close(cctx)
+	}()
+	if opts.APIKey == "" {
+		opts.APIKey = m.Partners()[0].Key
+	}
+	return scenarios.Run(ctx, m.ops, s, opts)
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
-	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -111,11 +111,11 @@ func TestRetriesEndToEnd(t *testing.T) {
 	defer cancel()
 	for n, step := range []time.Duration{0, time.Minute, 5 * time.Minute} {
 		clk.Advance(step)
-		if _, err := m.Sender.Wait(ctx, id, sender.HasAttempts(n+1)); err != nil {
+		if _, err := m.sender.Wait(ctx, id, sender.HasAttempts(n+1)); err != nil {
 			t.Fatalf("attempt %d: %v", n+1, err)
 		}
 	}
-	info, err := m.Sender.Wait(ctx, id, sender.IsFinal)
+	info, err := m.sender.Wait(ctx, id, sender.IsFinal)
 	if err != nil || info.State != bullseye.StatusDelivered {
 		t.Fatalf("final state %q, %v", info.State, err)
 	}
@@ -191,7 +191,7 @@ func TestSeedReproducesPayloads(t *testing.T) {
 		defer cancel()
 		for i := 0; i < 3; i++ {
 			id := call(t, m, DefaultAPIKey, "POST", "/partner/webhooks/test", `{"type": "identification"}`)["deliveryId"].(string)
-			if _, err := m.Sender.Wait(ctx, id, sender.IsFinal); err != nil {
+			if _, err := m.sender.Wait(ctx, id, sender.IsFinal); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -245,7 +245,8 @@ func TestCreditAllocationAnnounced(t *testing.T) {
 	key := DefaultAPIKey
 	call(t, m, key, "PUT", "/partner/webhooks/billing", `{"url": "`+hook.URL+`", "secret": "s", "enabled": true}`)
 	call(t, m, key, "PUT", "/partner/webhooks/identification", `{"url": "`+hook.URL+`", "secret": "s", "enabled": true}`)
-	ids, err := m.Events.Emit(events.Request{PartnerID: m.Partners()[0].ID, Type: "visitor.identified", OrganizationID: org, Count: 2})
+	out, err := m.ops.Emit(ops.Send{PartnerID: m.Partners()[0].ID, Type: "visitor.identified", Organization: org, Count: ops.N(2)})
+	ids := out.DeliveryIDs
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("emit: %v %v", ids, err)
 	}
@@ -255,7 +256,7 @@ func TestCreditAllocationAnnounced(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := m.Sender.Settled(ctx); err != nil {
+	if err := m.sender.Settled(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var billing map[string]any

@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
-	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
 )
 
 const exampleSecret = "whsec_example"
@@ -91,11 +92,11 @@ func runExample(t *testing.T, file string, h http.Handler) *scenarios.Report {
 	defer cancel()
 	// A short grace: only the hanging receiver ever uses it, and it hangs
 	// on purpose, so this cannot turn a slow answer into a timeout.
-	grace := scenarios.DefaultGrace
+	grace := ops.DefaultGrace
 	if file == "timeout.yaml" {
 		grace = 50 * time.Millisecond
 	}
-	rep, err := standalone.Run(ctx, s, scenarios.Options{URL: srv.URL + "/webhooks", Secret: exampleSecret, Grace: grace})
+	rep, err := mock.RunScenario(ctx, s, scenarios.Options{URL: srv.URL + "/webhooks", Secret: exampleSecret, Grace: grace})
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}

@@ -6,13 +6,12 @@
 package scenarios
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
-	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
 // Clock modes of a scenario.
@@ -33,7 +32,7 @@ type Scenario struct {
 	// Webhooks by kind (bullseye.KindIdentification, bullseye.KindBilling).
 	Webhooks      map[string]Webhook
 	Organizations []Organization
-	Retry         *bullseye.Policy // nil keeps the mock's policy
+	Retry         *ops.Policy // every send's policy unless it has its own; nil keeps the mock's
 	Steps         []Step
 }
 
@@ -68,22 +67,11 @@ type Pos struct{ Line, Col int }
 // Step is one step; exactly one of its pointers is set.
 type Step struct {
 	Pos
-	Send    *Send
+	Send    *ops.Send // the body of POST /_mock/events
 	Webhook *Webhook
 	Wait    *Wait
 	Every   *Every
 	Expect  *Expect
-}
-
-// Send sends Count events of Type.
-type Send struct {
-	Type         string
-	Count        int
-	Interval     time.Duration // between events (from rate); 0 sends all at once
-	Organization string        // name or external id; "" spreads over all
-	Dialect      bullseye.Dialect
-	Overrides    json.RawMessage
-	Faults       []events.Fault
 }
 
 // Wait waits Duration of mock time, or until every delivery settled.

@@ -2,9 +2,11 @@ package scenarios
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,26 +16,49 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
-	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
-// Keys lists the keys each object of the format accepts, by the object's
-// name in schema.json's $defs. The parser rejects any other key, and a test
-// keeps schema.json in step with this table.
+// objectKeys lists the keys each object of the format accepts, by the
+// object's name in schema.json's $defs. The parser rejects any other key,
+// and a test keeps schema.json in step with this table. A send step and
+// its faults and policy are the control API's objects (ops.Send, ops.Fault,
+// ops.Policy): their keys are read off those types, not written again.
 var objectKeys = map[string][]string{
 	"scenario":     {"name", "description", "seed", "clock", "partner", "webhooks", "organizations", "retry", "steps"},
 	"clock":        {"scaled"},
-	"partner":      {"api_key"},
-	"webhooks":     {bullseye.KindIdentification, bullseye.KindBilling},
+	"partner":      {"apiKey"},
+	"webhooks":     bullseye.Kinds(),
 	"webhook":      {"url", "secret", "enabled", "dialect"},
-	"organization": {"name", "external_id", "status", "tier", "credits"},
-	"retry":        {"delays", "attempts", "timeout"},
+	"organization": {"name", "externalId", "status", "tier", "credits"},
+	"retry":        jsonKeys(ops.Policy{}),
+	"policy":       jsonKeys(ops.Policy{}),
 	"step":         {"send", "webhook", "wait", "every", "expect"},
-	"send":         {"type", "count", "rate", "organization", "dialect", "overrides", "faults"},
-	"fault":        {"signature", "duplicate", "events", "share"},
+	"send":         jsonKeys(ops.Send{}),
+	"fault":        jsonKeys(ops.Fault{}),
 	"webhook_step": {"kind", "url", "secret", "enabled", "dialect"},
 	"every":        {"schedule", "count", "for", "steps"},
 	"expect":       {"deliveries", "state", "states", "attempts", "offsets", "statuses", "faults", "duplicates"},
+}
+
+// deprecatedKeys are the snake_case spellings of earlier versions: still
+// read, as the camelCase key they stand for (the control API's case).
+var deprecatedKeys = map[string]map[string]string{
+	"partner":      {"api_key": "apiKey"},
+	"organization": {"external_id": "externalId"},
+}
+
+// jsonKeys lists the JSON keys of a struct's fields, in field order.
+func jsonKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // Error is a problem in a scenario file, at a line and column (1-based).
@@ -135,19 +160,23 @@ func (p *parser) fields(n *yaml.Node, object string) (map[string]*yaml.Node, []*
 		if k.Kind != yaml.ScalarNode {
 			return nil, nil, p.errf(k, "%s has a key that is %s, expected one of %s", object, kindName(k), strings.Join(known, ", "))
 		}
-		if !contains(known, k.Value) {
+		key := k.Value
+		if alias, ok := deprecatedKeys[object][key]; ok {
+			key = alias
+		}
+		if !contains(known, key) {
 			msg := fmt.Sprintf("unknown key %q in %s", k.Value, object)
-			if s := nearest(k.Value, known); s != "" {
+			if s := ops.Nearest(k.Value, known); s != "" {
 				msg += fmt.Sprintf(", did you mean %q?", s)
 			} else {
 				msg += ", expected one of " + strings.Join(known, ", ")
 			}
 			return nil, nil, p.errf(k, "%s", msg)
 		}
-		if _, dup := out[k.Value]; dup {
-			return nil, nil, p.errf(k, "key %q given twice in %s", k.Value, object)
+		if _, dup := out[key]; dup {
+			return nil, nil, p.errf(k, "key %q given twice in %s", key, object)
 		}
-		out[k.Value] = deref(v)
+		out[key] = deref(v)
 		order = append(order, k)
 	}
 	return out, order, nil
@@ -160,42 +189,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// nearest suggests the known key closest to a typo, when it is close enough
-// to be what was meant.
-func nearest(s string, known []string) string {
-	best, bestD := "", math.MaxInt
-	for _, k := range known {
-		if d := levenshtein(strings.ToLower(s), k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if bestD <= max(2, len(s)/2) {
-		return best
-	}
-	return ""
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 func (p *parser) scalar(n *yaml.Node, what, expected string) (string, error) {
@@ -308,12 +301,12 @@ func (p *parser) scenario(n *yaml.Node) (*Scenario, error) {
 		if err != nil {
 			return nil, err
 		}
-		if k := pf["api_key"]; k != nil {
-			if s.APIKey, err = p.str(k, "api_key"); err != nil {
+		if k := pf["apiKey"]; k != nil {
+			if s.APIKey, err = p.str(k, "apiKey"); err != nil {
 				return nil, err
 			}
 			if strings.TrimSpace(s.APIKey) == "" {
-				return nil, p.errf(k, "api_key is empty, expected a key")
+				return nil, p.errf(k, "apiKey is empty, expected a key")
 			}
 		}
 	}
@@ -389,14 +382,12 @@ func (p *parser) clock(n *yaml.Node) (Clock, error) {
 	return Clock{Mode: ClockScaled, Factor: x}, nil
 }
 
-var dialects = []string{string(bullseye.DialectPartner), string(bullseye.DialectIntegration)}
-
 func (p *parser) dialect(n *yaml.Node) (bullseye.Dialect, error) {
 	v, err := p.scalar(n, "dialect", "partner or integration")
 	if err != nil {
 		return "", err
 	}
-	if !contains(dialects, v) {
+	if !contains(bullseye.Dialects(), v) {
 		return "", p.errf(n, "dialect is %s, expected partner or integration", kindName(n))
 	}
 	return bullseye.Dialect(v), nil
@@ -465,8 +456,8 @@ func (p *parser) organization(n *yaml.Node) (Organization, error) {
 	if o.Name, err = p.str(v, "name"); err != nil {
 		return o, err
 	}
-	if v := f["external_id"]; v != nil {
-		if o.ExternalID, err = p.str(v, "external_id"); err != nil {
+	if v := f["externalId"]; v != nil {
+		if o.ExternalID, err = p.str(v, "externalId"); err != nil {
 			return o, err
 		}
 	}
@@ -474,7 +465,7 @@ func (p *parser) organization(n *yaml.Node) (Organization, error) {
 		if o.Status, err = p.scalar(v, "status", "active, canceled or suspended"); err != nil {
 			return o, err
 		}
-		if !contains([]string{bullseye.OrgActive, bullseye.OrgCanceled, bullseye.OrgSuspended}, o.Status) {
+		if !contains(bullseye.OrgStatuses(), o.Status) {
 			return o, p.errf(v, "status is %s, expected active, canceled or suspended", kindName(v))
 		}
 	}
@@ -482,7 +473,7 @@ func (p *parser) organization(n *yaml.Node) (Organization, error) {
 		if o.Tier, err = p.scalar(v, "tier", "trial or paid"); err != nil {
 			return o, err
 		}
-		if o.Tier != bullseye.TierTrial && o.Tier != bullseye.TierPaid {
+		if !contains(bullseye.Tiers(), o.Tier) {
 			return o, p.errf(v, "tier is %s, expected trial or paid", kindName(v))
 		}
 	}
@@ -494,37 +485,16 @@ func (p *parser) organization(n *yaml.Node) (Organization, error) {
 	return o, nil
 }
 
-func (p *parser) retry(n *yaml.Node) (*bullseye.Policy, error) {
-	f, _, err := p.fields(n, "retry")
-	if err != nil {
+func (p *parser) retry(n *yaml.Node) (*ops.Policy, error) {
+	if _, _, err := p.fields(n, "retry"); err != nil {
 		return nil, err
 	}
-	pol := &bullseye.Policy{}
-	if v := f["delays"]; v != nil {
-		items, err := p.list(v, "delays", "durations")
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			d, err := p.duration(it, "a retry delay", false)
-			if err != nil {
-				return nil, err
-			}
-			pol.Delays = append(pol.Delays, d)
-		}
+	pol := &ops.Policy{}
+	if err := p.decode(n, pol); err != nil {
+		return nil, err
 	}
-	if v := f["attempts"]; v != nil {
-		if pol.Attempts, err = p.integer(v, "attempts", 1, bullseye.MaxAttempts); err != nil {
-			return nil, err
-		}
-	}
-	if v := f["timeout"]; v != nil {
-		if pol.Timeout, err = p.duration(v, "timeout", false); err != nil {
-			return nil, err
-		}
-	}
-	if err := pol.WithDefaults().Validate(); err != nil {
-		return nil, p.errf(n, "retry: %v", err)
+	if _, err := pol.Resolve(); err != nil {
+		return nil, p.place(n, err)
 	}
 	return pol, nil
 }
@@ -576,63 +546,10 @@ func (p *parser) step(n *yaml.Node, s *Scenario) (Step, error) {
 	return st, err
 }
 
-func (p *parser) send(n *yaml.Node) (*Send, error) {
+func (p *parser) send(n *yaml.Node) (*ops.Send, error) {
 	f, _, err := p.fields(n, "send")
 	if err != nil {
 		return nil, err
-	}
-	s := &Send{Count: 1}
-	v := f["type"]
-	if v == nil {
-		return nil, p.errf(n, "send has no type, expected one of %s", strings.Join(bullseye.EventTypes(), ", "))
-	}
-	if s.Type, err = p.scalar(v, "type", "an event type"); err != nil {
-		return nil, err
-	}
-	if _, err := bullseye.KindOf(s.Type); err != nil {
-		msg := fmt.Sprintf("type is %s, expected one of %s", kindName(v), strings.Join(bullseye.EventTypes(), ", "))
-		if near := nearest(s.Type, bullseye.EventTypes()); near != "" {
-			msg = fmt.Sprintf("type is %s, did you mean %q?", kindName(v), near)
-		}
-		return nil, p.errf(v, "%s", msg)
-	}
-	if v := f["count"]; v != nil {
-		if s.Count, err = p.integer(v, "count", 1, events.MaxCount); err != nil {
-			return nil, err
-		}
-	}
-	if v := f["rate"]; v != nil {
-		r, err := p.scalar(v, "rate", `a rate such as "10/s", "30/m" or "2/h"`)
-		if err != nil {
-			return nil, err
-		}
-		if s.Interval, err = ParseRate(r); err != nil {
-			return nil, p.errf(v, `rate is %s, expected a rate such as "10/s", "30/m" or "2/h"`, kindName(v))
-		}
-	}
-	if v := f["organization"]; v != nil {
-		if s.Organization, err = p.str(v, "organization"); err != nil {
-			return nil, err
-		}
-	}
-	if v := f["dialect"]; v != nil {
-		if s.Dialect, err = p.dialect(v); err != nil {
-			return nil, err
-		}
-	}
-	if v := f["overrides"]; v != nil {
-		if v.Kind != yaml.MappingNode {
-			return nil, p.errf(v, "overrides is %s, expected a mapping of payload fields (a JSON merge patch)", kindName(v))
-		}
-		var x any
-		if err := v.Decode(&x); err != nil {
-			return nil, p.errf(v, "overrides: %v", err)
-		}
-		b, err := json.Marshal(x)
-		if err != nil {
-			return nil, p.errf(v, "overrides cannot be JSON: %v, expected string keys and plain values", err)
-		}
-		s.Overrides = b
 	}
 	if v := f["faults"]; v != nil {
 		items, err := p.list(v, "faults", "faults")
@@ -640,91 +557,80 @@ func (p *parser) send(n *yaml.Node) (*Send, error) {
 			return nil, err
 		}
 		for _, it := range items {
-			ft, err := p.fault(it, s.Count)
-			if err != nil {
+			if _, _, err := p.fields(it, "fault"); err != nil {
 				return nil, err
 			}
-			s.Faults = append(s.Faults, ft)
 		}
+	}
+	if v := f["policy"]; v != nil {
+		if _, _, err := p.fields(v, "policy"); err != nil {
+			return nil, err
+		}
+	}
+	s := &ops.Send{}
+	if err := p.decode(n, s); err != nil {
+		return nil, err
+	}
+	// Everything that does not need a running mock is checked now, with the
+	// messages every surface gives.
+	if err := ops.CheckSend(*s); err != nil {
+		return nil, p.place(n, err)
 	}
 	return s, nil
 }
 
-func faultNames() []string {
-	var out []string
-	for _, f := range bullseye.Faults() {
-		out = append(out, string(f))
+// decode reads n into v through ops.Decode, the decoder of the control API's
+// JSON bodies, so a scenario step and a request body are read by one
+// grammar; a FieldError is placed at the node it names.
+func (p *parser) decode(n *yaml.Node, v any) error {
+	var x any
+	if err := n.Decode(&x); err != nil {
+		return p.errf(n, "%v", err)
 	}
-	return out
+	b, err := json.Marshal(x)
+	if err != nil {
+		return p.errf(n, "cannot be read as JSON: %v, expected string keys and plain values", err)
+	}
+	if err := ops.Decode(b, v); err != nil {
+		return p.place(n, err)
+	}
+	return nil
 }
 
-func (p *parser) fault(n *yaml.Node, count int) (events.Fault, error) {
-	f, _, err := p.fields(n, "fault")
-	if err != nil {
-		return events.Fault{}, err
+// place turns an ops.FieldError into an Error at the node its field names
+// under n (the innermost one that exists).
+func (p *parser) place(n *yaml.Node, err error) error {
+	var fe *ops.FieldError
+	if !errors.As(err, &fe) {
+		return p.errf(n, "%v", err)
 	}
-	var ft events.Fault
-	if v := f["signature"]; v != nil {
-		name, err := p.scalar(v, "signature", "a signature fault")
-		if err != nil {
-			return ft, err
-		}
-		sf, perr := bullseye.ParseFault(name)
-		if perr != nil || sf == bullseye.FaultNone {
-			msg := fmt.Sprintf("signature is %s, expected one of %s", kindName(v), strings.Join(faultNames(), ", "))
-			if near := nearest(name, faultNames()); near != "" {
-				msg = fmt.Sprintf("signature is %s, did you mean %q?", kindName(v), near)
+	return p.errf(nodeAt(n, fe.Field), "%s", fe.Msg)
+}
+
+var pathTokenRE = regexp.MustCompile(`[^.\[\]]+|\[\d+\]`)
+
+// nodeAt follows a field path ("faults[0].signature") from n.
+func nodeAt(n *yaml.Node, path string) *yaml.Node {
+	for _, tok := range pathTokenRE.FindAllString(path, -1) {
+		var next *yaml.Node
+		if strings.HasPrefix(tok, "[") {
+			i, _ := strconv.Atoi(strings.Trim(tok, "[]"))
+			if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				next = deref(n.Content[i])
 			}
-			return ft, p.errf(v, "%s", msg)
-		}
-		ft.Signature = sf
-	}
-	if v := f["duplicate"]; v != nil {
-		d, err := p.scalar(v, "duplicate", `"concurrent" or a delay such as "10s"`)
-		if err != nil {
-			return ft, err
-		}
-		ft.Duplicate = true
-		if d != "concurrent" {
-			if ft.DuplicateAfter, err = p.duration(v, "duplicate", true); err != nil {
-				return ft, p.errf(v, `duplicate is %s, expected "concurrent" or a delay such as "10s"`, kindName(v))
+		} else if n.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == tok {
+					next = deref(n.Content[j+1])
+				}
 			}
 		}
-	}
-	if ft.Signature == bullseye.FaultNone && !ft.Duplicate {
-		return ft, p.errf(n, "a fault needs signature or duplicate")
-	}
-	if v := f["events"]; v != nil {
-		items, err := p.list(v, "events", "event numbers")
-		if err != nil {
-			return ft, err
+		if next == nil {
+			return n
 		}
-		for _, it := range items {
-			e, err := p.integer(it, "an event number", 1, count)
-			if err != nil {
-				return ft, err
-			}
-			ft.Events = append(ft.Events, e)
-		}
+		n = next
 	}
-	if v := f["share"]; v != nil {
-		s, err := p.scalar(v, "share", "a fraction between 0 and 1")
-		if err != nil {
-			return ft, err
-		}
-		x, perr := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-		if strings.HasSuffix(s, "%") {
-			x /= 100
-		}
-		if perr != nil || !(x > 0 && x <= 1) {
-			return ft, p.errf(v, `share is %s, expected a fraction above 0 and at most 1 (0.25 or "25%%")`, kindName(v))
-		}
-		ft.Share = x
-	}
-	if ft.Share > 0 && len(ft.Events) > 0 {
-		return ft, p.errf(n, "a fault has both events and share, expected one of them")
-	}
-	return ft, nil
+	return n
 }
 
 func (p *parser) wait(n *yaml.Node) (*Wait, error) {
@@ -759,7 +665,7 @@ func (p *parser) every(n *yaml.Node, s *Scenario) (*Every, error) {
 		return nil, p.errf(v, `schedule %q: %v, expected a cron line such as "*/10 * * * * *" or "@every 10s"`, e.Spec, err)
 	}
 	if v := f["count"]; v != nil {
-		if e.Count, err = p.integer(v, "count", 1, events.MaxCount); err != nil {
+		if e.Count, err = p.integer(v, "count", 1, ops.MaxCount); err != nil {
 			return nil, err
 		}
 	}
@@ -774,140 +680,6 @@ func (p *parser) every(n *yaml.Node, s *Scenario) (*Every, error) {
 	}
 	if e.Steps, err = p.steps(v, s); err != nil {
 		return nil, err
-	}
-	return e, nil
-}
-
-var states = []string{bullseye.StateDelivered, bullseye.StateFailed, bullseye.StateCanceled, bullseye.StateScheduled, bullseye.StateRetrying}
-
-func (p *parser) status(n *yaml.Node, what string) (Status, error) {
-	v, err := p.scalar(n, what, `a status code (200), a class ("4xx") or "timeout"`)
-	if err != nil {
-		return Status{}, err
-	}
-	switch {
-	case v == "timeout" || v == "error":
-		return Status{}, nil
-	case len(v) == 3 && v[0] >= '1' && v[0] <= '5' && strings.EqualFold(v[1:], "xx"):
-		return Status{Class: int(v[0] - '0')}, nil
-	}
-	c, cerr := strconv.Atoi(v)
-	if cerr != nil || c < 100 || c > 599 {
-		return Status{}, p.errf(n, `%s is %s, expected a status code (200), a class ("4xx") or "timeout"`, what, kindName(n))
-	}
-	return Status{Code: c}, nil
-}
-
-func (p *parser) expect(n *yaml.Node) (*Expect, error) {
-	f, order, err := p.fields(n, "expect")
-	if err != nil {
-		return nil, err
-	}
-	e := &Expect{}
-	if v := f["deliveries"]; v != nil {
-		items, err := p.list(v, "deliveries", "delivery numbers")
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			d, err := p.integer(it, "a delivery number", 1, math.MaxInt32)
-			if err != nil {
-				return nil, err
-			}
-			e.Deliveries = append(e.Deliveries, d)
-		}
-	}
-	if v := f["state"]; v != nil {
-		if e.State, err = p.scalar(v, "state", strings.Join(states, ", ")); err != nil {
-			return nil, err
-		}
-		if !contains(states, e.State) {
-			return nil, p.errf(v, "state is %s, expected one of %s", kindName(v), strings.Join(states, ", "))
-		}
-	}
-	if v := f["states"]; v != nil {
-		if v.Kind != yaml.MappingNode {
-			return nil, p.errf(v, "states is %s, expected a mapping of state to count, e.g. {delivered: 3}", kindName(v))
-		}
-		e.States = map[string]int{}
-		for i := 0; i+1 < len(v.Content); i += 2 {
-			k := v.Content[i]
-			if !contains(states, k.Value) {
-				return nil, p.errf(k, "state %s, expected one of %s", kindName(k), strings.Join(states, ", "))
-			}
-			if _, dup := e.States[k.Value]; dup {
-				return nil, p.errf(k, "state %q given twice in states", k.Value)
-			}
-			if e.States[k.Value], err = p.integer(deref(v.Content[i+1]), k.Value, 0, math.MaxInt32); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if v := f["attempts"]; v != nil {
-		if e.Attempts, err = p.integer(v, "attempts", 1, bullseye.MaxAttempts); err != nil {
-			return nil, err
-		}
-	}
-	if v := f["offsets"]; v != nil {
-		items, err := p.list(v, "offsets", "durations from the first attempt")
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			d, err := p.duration(it, "an offset", true)
-			if err != nil {
-				return nil, err
-			}
-			e.Offsets = append(e.Offsets, d)
-		}
-	}
-	if v := f["statuses"]; v != nil {
-		items, err := p.list(v, "statuses", "status codes")
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			s, err := p.status(it, "a status")
-			if err != nil {
-				return nil, err
-			}
-			e.Statuses = append(e.Statuses, s)
-		}
-	}
-	if v := f["faults"]; v != nil {
-		if v.Kind != yaml.MappingNode {
-			return nil, p.errf(v, `faults is %s, expected a mapping of fault to status, e.g. {wrong_secret: "4xx"}`, kindName(v))
-		}
-		e.Faults = map[bullseye.Fault]Status{}
-		for i := 0; i+1 < len(v.Content); i += 2 {
-			k := v.Content[i]
-			sf, perr := bullseye.ParseFault(k.Value)
-			if perr != nil || sf == bullseye.FaultNone {
-				return nil, p.errf(k, "fault %s, expected one of %s", kindName(k), strings.Join(faultNames(), ", "))
-			}
-			if _, dup := e.Faults[sf]; dup {
-				return nil, p.errf(k, "fault %q given twice in faults", k.Value)
-			}
-			if e.Faults[sf], err = p.status(deref(v.Content[i+1]), k.Value); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if v := f["duplicates"]; v != nil {
-		s, err := p.status(v, "duplicates")
-		if err != nil {
-			return nil, err
-		}
-		e.Duplicates = &s
-	}
-	checks := 0
-	for _, k := range order {
-		if k.Value != "deliveries" {
-			checks++
-		}
-	}
-	if checks == 0 {
-		return nil, p.errf(n, "expect checks nothing, expected one of %s", strings.Join(objectKeys["expect"][1:], ", "))
 	}
 	return e, nil
 }

@@ -12,12 +12,9 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
-	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
-	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
-	"github.com/bullseye-mock/bullseye-mock/sender"
-	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 func mustParse(t *testing.T, src string) *scenarios.Scenario {
@@ -55,11 +52,11 @@ steps:
       steps: [{send: {type: credits.low}}]
   - wait: settled
 `)
-	rep, err := scenarios.RunOn(context.Background(), standalone.Env(m), s, scenarios.Options{URL: srv.URL})
+	rep, err := scenarios.Run(context.Background(), m.Ops(), s, scenarios.Options{APIKey: m.Partners()[0].Key, URL: srv.URL})
 	if err != nil || !rep.Passed {
 		t.Fatalf("%v %+v", err, rep)
 	}
-	infos, _ := m.Sender.Deliveries(sender.DeliveryQuery{PageSize: 100})
+	infos, _, _ := m.Ops().Deliveries(ops.Query{PageSize: 100})
 	var got []string
 	for _, i := range infos {
 		got = append(got, i.EventType+"@"+i.Attempts[0].AttemptedAt.Sub(scenarios.StartTime()).String())
@@ -73,7 +70,7 @@ steps:
 
 func TestRunRejectsUnboundedEvery(t *testing.T) {
 	s := mustParse(t, "steps: [{every: {schedule: '@every 1s', steps: [{wait: 1s}]}}]")
-	_, err := standalone.Run(context.Background(), s, scenarios.Options{})
+	_, err := mock.RunScenario(context.Background(), s, scenarios.Options{})
 	if err == nil || !strings.Contains(err.Error(), "never ends") {
 		t.Errorf("err %v", err)
 	}
@@ -84,7 +81,7 @@ func TestRunCancelled(t *testing.T) {
 	s := mustParse(t, "clock: real\nsteps: [{wait: 1h}]")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rep, err := standalone.Run(ctx, s, scenarios.Options{})
+	rep, err := mock.RunScenario(ctx, s, scenarios.Options{})
 	if err == nil || rep == nil || rep.Passed {
 		t.Errorf("%v %+v", err, rep)
 	}
@@ -103,7 +100,7 @@ steps:
 `)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rep, err := standalone.Run(ctx, s, scenarios.Options{URL: srv.URL})
+	rep, err := mock.RunScenario(ctx, s, scenarios.Options{URL: srv.URL})
 	if err != nil || !rep.Passed {
 		t.Fatalf("%v %+v", err, rep)
 	}
@@ -111,7 +108,7 @@ steps:
 
 func TestExpectNamesMissingDeliveries(t *testing.T) {
 	s := mustParse(t, "steps: [{expect: {deliveries: [2], state: delivered, duplicates: 2xx, faults: {missing: 4xx}}}]")
-	rep, err := standalone.Run(context.Background(), s, scenarios.Options{})
+	rep, err := mock.RunScenario(context.Background(), s, scenarios.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +146,11 @@ steps:
 		t.Fatal(err)
 	}
 	defer m.Close(context.Background())
-	rep, err := scenarios.RunOn(context.Background(), standalone.Env(m), s, scenarios.Options{})
+	rep, err := scenarios.Run(context.Background(), m.Ops(), s, scenarios.Options{APIKey: m.Partners()[0].Key})
 	if err != nil || !rep.Passed {
 		t.Fatalf("%v %+v", err, rep)
 	}
-	infos, _ := m.Sender.Deliveries(sender.DeliveryQuery{PageSize: 10})
+	infos, _, _ := m.Ops().Deliveries(ops.Query{PageSize: 10})
 	for _, i := range infos {
 		want := bullseye.Sign("new", i.Body)
 		if i.ID == infos[len(infos)-1].ID { // the oldest: created under the old secret
@@ -196,31 +193,33 @@ func startMock(tb testing.TB, cfg mock.Config) *mock.Mock {
 // answer, one due 1000 hours from now. It returns their ids.
 func othersPending(t *testing.T, m *mock.Mock, hangingURL string) []string {
 	t.Helper()
+	o := m.Ops()
 	other := m.Partners()[1].ID
 	on := true
-	if _, err := m.Store.UpdateWebhook(other, bullseye.KindIdentification, store.WebhookPatch{URL: &hangingURL, Enabled: &on}); err != nil {
+	if err := o.SetWebhook(other, bullseye.KindIdentification, ops.Webhook{URL: &hangingURL, Enabled: &on}); err != nil {
 		t.Fatal(err)
 	}
-	inFlight, err := m.Events.Emit(events.Request{PartnerID: other, Type: "visitor.identified"})
+	inFlight, err := o.Emit(ops.Send{PartnerID: other, Type: "visitor.identified"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := m.Sender.Wait(ctx, inFlight[0], sender.InState(bullseye.StateInFlight)); err != nil {
+	if _, timedOut, err := o.Wait(ctx, inFlight.DeliveryIDs[0], ops.Condition{States: []string{bullseye.StateInFlight}}); err != nil || timedOut {
 		t.Fatalf("the other partner's delivery never went out: %v", err)
 	}
-	later, err := m.Events.Emit(events.Request{PartnerID: other, Type: "visitor.identified", At: m.Config().Clock.Now().Add(1000 * time.Hour)})
+	at := m.Config().Clock.Now().Add(1000 * time.Hour)
+	later, err := o.Emit(ops.Send{PartnerID: other, Type: "visitor.identified", At: &at})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(inFlight, later...)
+	return append(inFlight.DeliveryIDs, later.DeliveryIDs...)
 }
 
 func wantPending(t *testing.T, m *mock.Mock, ids []string) {
 	t.Helper()
 	for _, id := range ids {
-		if info, ok := m.Sender.Delivery(id); !ok || info.Final() {
+		if info, err := m.Ops().Delivery(id); err != nil || info.Final() {
 			t.Errorf("the other partner's delivery %s is %s: the run moved it along", id, info.State)
 		}
 	}
@@ -256,7 +255,7 @@ steps:
 	// A long grace: the old runner waited for the other receiver to answer.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rep, err := scenarios.RunOn(ctx, standalone.Env(m), s, scenarios.Options{URL: recv.URL, Grace: time.Hour})
+	rep, err := scenarios.Run(ctx, m.Ops(), s, scenarios.Options{APIKey: m.Partners()[0].Key, URL: recv.URL, Grace: time.Hour})
 	if err != nil || !rep.Passed {
 		t.Fatalf("%v %+v", err, rep)
 	}
@@ -295,7 +294,7 @@ steps:
 `)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			rep, err := scenarios.RunOn(ctx, standalone.Env(m), s, scenarios.Options{URL: recv.URL, LeaveClock: true})
+			rep, err := scenarios.Run(ctx, m.Ops(), s, scenarios.Options{APIKey: m.Partners()[0].Key, URL: recv.URL, LeaveClock: true})
 			if err != nil || !rep.Passed {
 				t.Fatalf("%v %+v", err, rep)
 			}
@@ -307,9 +306,7 @@ steps:
 // A run whose setup fails is an error, not a failed run.
 func TestRunSetupErrorIsAnError(t *testing.T) {
 	m := startMock(t, mock.Config{Clock: clock.NewManual(scenarios.StartTime())})
-	env := standalone.Env(m)
-	env.APIKey = ""
-	rep, err := scenarios.RunOn(context.Background(), env, mustParse(t, "steps: [{wait: settled}]"), scenarios.Options{})
+	rep, err := scenarios.Run(context.Background(), m.Ops(), mustParse(t, "steps: [{wait: settled}]"), scenarios.Options{})
 	if err == nil || !strings.Contains(err.Error(), "no partner") {
 		t.Fatalf("err = %v, want the setup's", err)
 	}
@@ -334,23 +331,24 @@ steps:
   - expect: {states: {delivered: 2}}
 `)
 	for i := range 2 {
-		rep, err := scenarios.RunOn(context.Background(), standalone.Env(m), s, scenarios.Options{URL: recv.URL})
+		rep, err := scenarios.Run(context.Background(), m.Ops(), s, scenarios.Options{APIKey: m.Partners()[0].Key, URL: recv.URL})
 		if err != nil || !rep.Passed {
 			t.Fatalf("run %d: %v %+v", i+1, err, rep)
 		}
 	}
 	partner := m.Partners()[0].ID
-	orgs, n, err := m.Store.Organizations(partner, store.OrgFilter{ExternalID: "acme-1", Page: 1, PageSize: 10})
-	if err != nil || n != 1 {
-		t.Fatalf("%d organizations with externalId acme-1 (%v), want 1", n, err)
+	orgs := m.Partners()[0].OrganizationIDs
+	if len(orgs) != 4 {
+		t.Fatalf("%d organizations, want 3 seeded and Acme once", len(orgs))
 	}
-	infos, _ := m.Sender.Deliveries(sender.DeliveryQuery{PartnerID: partner, PageSize: 10})
+	acme := orgs[3]
+	infos, _, _ := m.Ops().Deliveries(ops.Query{PartnerID: partner, PageSize: 10})
 	if len(infos) != 4 {
 		t.Fatalf("%d deliveries, want 4", len(infos))
 	}
 	for _, i := range infos {
-		if i.OrganizationID != orgs[0].ID {
-			t.Errorf("delivery %s went to organization %s, want %s", i.ID, i.OrganizationID, orgs[0].ID)
+		if i.OrganizationID != acme {
+			t.Errorf("delivery %s went to organization %s, want %s", i.ID, i.OrganizationID, acme)
 		}
 	}
 }

@@ -21,7 +21,7 @@ func benchFixture(b *testing.B) (*fixture, []byte) {
 	f.do(b, "PUT", "/api/v1/partner/webhooks/identification", keyA, `{"url":"https://example.com/webhooks/identify","secret":"s","enabled":true}`)
 	body := f.do(b, "GET", "/api/v1/partner/webhooks", keyA, "").body
 	// A limit no benchmark reaches: the limiter still runs on every request.
-	f.handler.limiter = newRateLimiter(1<<62, f.handler.limiter.now)
+	f.handler.partner.limiter = newRateLimiter(1<<62, f.handler.partner.limiter.now)
 	return f, body
 }
 

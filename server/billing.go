@@ -9,14 +9,14 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
-	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 // The vendor's billing and credit-management endpoints, from its Billing
 // and Credit management pages: the field names are the vendor's, the
 // pricing tiers the mock's own (the vendor names them without numbers).
-func (s *Server) registerBillingRoutes(api apiRouter) {
+func (s *partnerAPI) registerBillingRoutes(api apiRouter) {
 	api.handle(http.MethodGet, "/partner/billing", s.getBilling)
 	api.handle(http.MethodPut, "/partner/organizations/{id}/credits", s.putCredits)
 }
@@ -37,7 +37,7 @@ var pricingTiers = []pricingTierJSON{
 	{Tier: bullseye.TierPaid, IncludedCredits: 0, PricePerCreditUSD: 0.5},
 }
 
-func (s *Server) getBilling(w http.ResponseWriter, r *http.Request, p store.Partner) error {
+func (s *partnerAPI) getBilling(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	b, err := s.store.Billing(p.ID, s.clock.Now())
 	if err != nil {
 		return err
@@ -81,9 +81,9 @@ type creditsUpdate struct {
 // putCredits sets an organization's allocation and, when the partner's
 // billing webhook is on, sends a credits.allocated event whose numbers are
 // the allocation's.
-func (s *Server) putCredits(w http.ResponseWriter, r *http.Request, p store.Partner) error {
+func (s *partnerAPI) putCredits(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	var body creditsUpdate
-	if err := s.decodeBody(w, r, &body); err != nil {
+	if err := decodeBody(w, r, s.maxBody, &body); err != nil {
 		return err
 	}
 	if body.Credits == nil {
@@ -115,7 +115,7 @@ func (s *Server) putCredits(w http.ResponseWriter, r *http.Request, p store.Part
 
 // announceAllocation sends credits.allocated to an enabled billing webhook,
 // with the allocation's real numbers pinned over the generated ones.
-func (s *Server) announceAllocation(partnerID string, before, after store.Allocation) error {
+func (s *partnerAPI) announceAllocation(partnerID string, before, after store.Allocation) error {
 	hook, err := s.store.Webhook(partnerID, bullseye.KindBilling)
 	if err != nil || !hook.Enabled || hook.URL == "" {
 		return err
@@ -135,6 +135,6 @@ func (s *Server) announceAllocation(partnerID string, before, after store.Alloca
 	if err != nil {
 		return err
 	}
-	_, err = s.events.Emit(events.Request{PartnerID: partnerID, Type: bullseye.EventCreditsAllocated, OrganizationID: after.OrganizationID, Overrides: patch})
+	_, err = s.emitter.Emit(ops.Send{PartnerID: partnerID, Type: bullseye.EventCreditsAllocated, Organization: after.OrganizationID, Overrides: patch})
 	return err
 }

@@ -76,7 +76,7 @@ func TestBillingAndCredits(t *testing.T) {
 		t.Fatalf("emitted %d requests", len(f.emitter.reqs))
 	}
 	req := f.emitter.reqs[0]
-	if req.Type != bullseye.EventCreditsAllocated || req.OrganizationID != id || req.PartnerID != f.partner[keyA].ID {
+	if req.Type != bullseye.EventCreditsAllocated || req.Organization != id || req.PartnerID != f.partner[keyA].ID {
 		t.Fatalf("emitted %+v", req)
 	}
 	var patch struct {

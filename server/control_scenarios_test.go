@@ -1,18 +1,13 @@
 package server_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/bullseye-mock/bullseye-mock/server"
+	"github.com/bullseye-mock/bullseye-mock/scenarios"
 )
 
 func TestControlScenarioRuns(t *testing.T) {
@@ -95,132 +90,23 @@ steps:
 	}
 }
 
-// stubRuns serves the control API with a scenario runner whose runs do
-// nothing but wait: run "f" ends when release("f") is called, or, once
-// cancelled, when release("f") is called too (a run slow to notice).
-type stubRuns struct {
-	srv     *server.Server
-	h       *harness
-	started chan string
-	mu      sync.Mutex
-	release map[string]chan struct{}
-	ended   atomic.Int32
-}
-
-func newStubRuns(t *testing.T) *stubRuns {
-	t.Helper()
-	m := newHarness(t, nil).m // the store, sender and clock behind the stub's server
-	sr := &stubRuns{started: make(chan string, 2*server.MaxRunningScenarios), release: map[string]chan struct{}{}}
-	sr.srv = server.New(server.Config{
-		Store: m.Store, Events: m.Events, Logs: m.Sender, Fixtures: m.Fixtures, Clock: m.Config().Clock,
-		Deliveries: m.Sender, Scenarios: sr.runner,
-	})
-	ts := httptest.NewServer(sr.srv)
-	t.Cleanup(func() {
-		sr.srv.StopScenarios()
-		sr.mu.Lock()
-		for _, ch := range sr.release {
-			select {
-			case <-ch:
-			default:
-				close(ch)
-			}
-		}
-		sr.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := sr.srv.WaitScenarioRuns(ctx); err != nil {
-			t.Error(err)
-		}
-		ts.Close()
-	})
-	sr.h = &harness{url: ts.URL}
-	return sr
-}
-
-func (sr *stubRuns) ch(file string) chan struct{} {
-	sr.mu.Lock()
-	defer sr.mu.Unlock()
-	if sr.release[file] == nil {
-		sr.release[file] = make(chan struct{})
-	}
-	return sr.release[file]
-}
-
-func (sr *stubRuns) runner(file string, _ []byte, _ bool) (server.ScenarioRun, error) {
-	release := sr.ch(file)
-	return func(ctx context.Context) (any, bool, error) {
-		defer sr.ended.Add(1)
-		sr.started <- file
-		<-release
-		return map[string]any{"file": file}, true, ctx.Err()
-	}, nil
-}
-
-func (sr *stubRuns) start(t *testing.T, file string) reply {
-	t.Helper()
-	return sr.h.call(t, "POST", "/_mock/scenarios/runs?file="+file, "steps: []")
-}
-
-// The mock's Close waits for the scenario runs: once WaitScenarioRuns
-// returns, no run is left to call the sender. A cancelled run that has not
-// ended yet keeps it waiting.
-func TestWaitScenarioRunsWaitsForRuns(t *testing.T) {
-	sr := newStubRuns(t)
-	if r := sr.start(t, "slow.yaml"); r.status != http.StatusAccepted {
-		t.Fatalf("start = %d %s", r.status, r.body)
-	}
-	<-sr.started
-	sr.srv.StopScenarios()
-	wantError(t, sr.start(t, "late.yaml"), http.StatusConflict, "Conflict", "shutting down")
-
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := sr.srv.WaitScenarioRuns(cancelled); !errors.Is(err, context.Canceled) {
-		t.Fatalf("WaitScenarioRuns with a run still going = %v, want context.Canceled", err)
-	}
-	if n := sr.ended.Load(); n != 0 {
-		t.Fatalf("%d runs ended before their release", n)
-	}
-	close(sr.ch("slow.yaml"))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := sr.srv.WaitScenarioRuns(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := sr.ended.Load(); n != 1 {
-		t.Errorf("WaitScenarioRuns returned with %d of 1 runs ended", n)
-	}
-	v := sr.h.must(t, 200, "GET", "/_mock/scenarios/runs/run-1", "")
-	if v["state"] != "error" || !strings.Contains(v["error"].(string), "canceled") {
-		t.Errorf("cancelled run = %v", v)
-	}
-}
-
-// At most MaxRunningScenarios run at once; the next start is a 409 until
-// one ends.
+// At most scenarios.MaxRunning run at once; the next start is a 409 whose
+// details name the limit. Runs that leave the clock to the caller and wait
+// an hour stay running until the clock moves.
 func TestScenarioRunsCapped(t *testing.T) {
-	sr := newStubRuns(t)
-	for i := range server.MaxRunningScenarios {
-		if r := sr.start(t, fmt.Sprintf("f%d.yaml", i+1)); r.status != http.StatusAccepted {
-			t.Fatalf("start %d = %d %s", i+1, r.status, r.body)
-		}
+	h := newHarness(t, nil)
+	for i := range scenarios.MaxRunning {
+		h.must(t, http.StatusAccepted, "POST", fmt.Sprintf("/_mock/scenarios/runs?leaveClock=true&file=f%d.yaml", i+1), "steps: [{wait: 1h}]")
 	}
-	r := sr.start(t, "one-too-many.yaml")
-	wantError(t, r, http.StatusConflict, "Conflict", fmt.Sprintf("%d scenario runs are running", server.MaxRunningScenarios))
-	if d := r.obj(t)["details"].(map[string]any); d["limit"] != float64(server.MaxRunningScenarios) {
+	r := h.call(t, "POST", "/_mock/scenarios/runs?leaveClock=true", "steps: [{wait: 1h}]")
+	wantError(t, r, http.StatusConflict, "Conflict", fmt.Sprintf("%d scenario runs are running", scenarios.MaxRunning))
+	if d := r.obj(t)["details"].(map[string]any); d["limit"] != float64(scenarios.MaxRunning) {
 		t.Errorf("details = %v", d)
 	}
-	close(sr.ch("f1.yaml"))
-	v := sr.h.must(t, 200, "GET", "/_mock/scenarios/runs/run-1/wait?timeout=10s", "")
+	h.clk.Advance(time.Hour)
+	v := h.must(t, 200, "GET", "/_mock/scenarios/runs/run-1/wait?timeout=10s", "")
 	if got := v["run"].(map[string]any); v["timedOut"] != false || got["state"] != "passed" {
 		t.Fatalf("run-1 = %v", v)
-	}
-	if r := sr.start(t, "next.yaml"); r.status != http.StatusAccepted {
-		t.Errorf("start after a run ended = %d %s", r.status, r.body)
-	}
-	if n := len(sr.h.must(t, 200, "GET", "/_mock/scenarios/runs", "")["runs"].([]any)); n != server.MaxRunningScenarios+1 {
-		t.Errorf("%d runs listed, want %d (the refused one is not a run)", n, server.MaxRunningScenarios+1)
 	}
 }
 

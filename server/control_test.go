@@ -11,6 +11,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -145,7 +146,7 @@ func (h *harness) settle(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := h.m.Sender.Idle(ctx); err != nil {
+	if err := h.m.Ops().Idle(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -287,7 +288,7 @@ func TestControlBadInputChangesNothing(t *testing.T) {
 		name, method, path, body, msg string
 		status                        int
 	}{
-		{"no type", "POST", "/_mock/events", `{"count": 1}`, `"type" is required`, 400},
+		{"no type", "POST", "/_mock/events", `{"count": 1}`, `type is required`, 400},
 		{"unknown type", "POST", "/_mock/events", `{"type": "visitor.left"}`, "unknown event type", 400},
 		{"count zero", "POST", "/_mock/events", `{"type": "visitor.identified", "count": 0}`, "count must be", 400},
 		{"unknown field", "POST", "/_mock/events", `{"type": "visitor.identified", "cuont": 2}`, `unknown field "cuont"`, 400},
@@ -295,15 +296,15 @@ func TestControlBadInputChangesNothing(t *testing.T) {
 		{"key and id", "POST", "/_mock/events", `{"type": "visitor.identified", "apiKey": "key-a", "partnerId": "p"}`, "exclude each other", 400},
 		{"other partner's org", "POST", "/_mock/events", `{"type": "visitor.identified", "organizationId": "` + org + `"}`, "is not one of partner", 400},
 		{"bad dialect", "POST", "/_mock/events", `{"type": "visitor.identified", "dialect": "klingon"}`, "klingon", 400},
-		{"bad fault", "POST", "/_mock/events", `{"type": "visitor.identified", "faults": [{"signature": "fuzzy"}]}`, "faults[0].signature", 400},
-		{"empty fault", "POST", "/_mock/events", `{"type": "visitor.identified", "faults": [{}]}`, "does nothing", 400},
+		{"bad fault", "POST", "/_mock/events", `{"type": "visitor.identified", "faults": [{"signature": "fuzzy"}]}`, `unknown signature fault "fuzzy"`, 400},
+		{"empty fault", "POST", "/_mock/events", `{"type": "visitor.identified", "faults": [{}]}`, "a fault needs signature or duplicate", 400},
 		{"fault beyond count", "POST", "/_mock/events", `{"type": "visitor.identified", "count": 2, "faults": [{"signature": "missing", "events": [3]}]}`, "", 400},
 		{"bad delay", "POST", "/_mock/events", `{"type": "visitor.identified", "delay": "soon"}`, "delay must be", 400},
-		{"bad policy", "POST", "/_mock/events", `{"type": "visitor.identified", "policy": {"timeout": "-1s"}}`, "policy.timeout", 400},
+		{"bad policy", "POST", "/_mock/events", `{"type": "visitor.identified", "policy": {"timeout": "-1s"}}`, "timeout must not be negative", 400},
 		{"overrides not object", "POST", "/_mock/events", `{"type": "visitor.identified", "overrides": [1]}`, "overrides must be", 400},
 		{"not JSON", "POST", "/_mock/events", `type=visitor.identified`, "JSON object", 400},
 		{"bad state filter", "GET", "/_mock/deliveries?state=lost", "", "state must be one of", 400},
-		{"bad event type filter", "GET", "/_mock/deliveries?eventType=visitor.left", "", "eventType must be one of", 400},
+		{"bad event type filter", "GET", "/_mock/deliveries?eventType=visitor.left", "", "unknown event type", 400},
 		{"bad page", "GET", "/_mock/deliveries?page=0", "", "page must be", 400},
 		{"unknown delivery", "GET", "/_mock/deliveries/nope", "", `no delivery "nope"`, 404},
 		{"wait unknown delivery", "GET", "/_mock/deliveries/nope/wait", "", `no delivery "nope"`, 404},
@@ -312,7 +313,7 @@ func TestControlBadInputChangesNothing(t *testing.T) {
 		{"redeliver unknown", "POST", "/_mock/deliveries/nope/redeliver", "", `no delivery "nope"`, 404},
 		{"advance nothing", "POST", "/_mock/clock/advance", `{}`, "exactly one of", 400},
 		{"advance two", "POST", "/_mock/clock/advance", `{"by": "1m", "toNextDue": true}`, "exactly one of", 400},
-		{"advance negative", "POST", "/_mock/clock/advance", `{"by": "-1m"}`, "by must be", 400},
+		{"advance negative", "POST", "/_mock/clock/advance", `{"by": "-1m"}`, "by must not be negative", 400},
 		{"advance back", "POST", "/_mock/clock/advance", `{"to": "2000-01-01T00:00:00Z"}`, "never goes back", 400},
 		{"sink bad status", "PUT", "/_mock/sink/x", `{"statuses": [200, 99]}`, "statuses[1]", 400},
 		{"sink bad delay", "PUT", "/_mock/sink/x", `{"delay": "2h"}`, "delay must be", 400},
@@ -470,8 +471,8 @@ func TestSinkStatusesDelayAndCapacity(t *testing.T) {
 	id := h.emit(t, `{"type": "visitor.identified"}`)[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := h.m.Sender.Wait(ctx, id, func(i senderInfo) bool { return i.State == "in_flight" }); err != nil {
-		t.Fatal(err)
+	if _, timedOut, err := h.m.Ops().Wait(ctx, id, ops.Condition{States: []string{"in_flight"}}); err != nil || timedOut {
+		t.Fatal(err, timedOut)
 	}
 	// The attempt's deadline is its start plus 30 s, fixed before it went
 	// in flight, so moving the clock now times it out wherever it is.

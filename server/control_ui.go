@@ -22,7 +22,7 @@ var uiFiles embed.FS
 // registerUIRoutes serves the inspector. The files are open even with an
 // admin token (they hold no state); the page sends the token it is given
 // on each control API call.
-func (s *Server) registerUIRoutes(r *mux.Router) {
+func (s *controlAPI) registerUIRoutes(r *mux.Router) {
 	r.Handle(UIPath, recoverer(s.log, http.HandlerFunc(serveUIFile("index.html")))).Methods(http.MethodGet)
 	r.Handle(UIPath+"/{file}", recoverer(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		serveUIFile(mux.Vars(r)["file"])(w, r)

@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
-	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
 // browser finds a Chromium to drive; the test is skipped without one
@@ -74,7 +74,7 @@ func TestUIInspector(t *testing.T) {
 	newID := res.Value
 	wctx, cancelW := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelW()
-	d, err := h.m.Sender.Wait(wctx, newID, sender.IsFinal)
+	d, _, err := h.m.Ops().Wait(wctx, newID, ops.Condition{})
 	if err != nil || d.DuplicateOf != id || d.State != bullseye.StateDelivered {
 		t.Fatalf("redelivery %q: duplicateOf %q, state %q, %v; want a delivered duplicate of %s", newID, d.DuplicateOf, d.State, err, id)
 	}

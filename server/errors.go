@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
@@ -68,21 +70,67 @@ func (e *Error) With(key string, value any) *Error {
 	return &Error{Code: e.Code, Message: e.Message, Details: d}
 }
 
-// writeError writes err as the vendor's error JSON. Anything that is not an
-// *Error is an internal error whose text is not shown to the client.
-func writeError(w http.ResponseWriter, err error) {
+// toError maps any error to the vendor's error JSON: this is the one table
+// from the layers' errors to statuses. Anything unknown is an internal
+// error whose text is not shown to the client.
+func toError(err error) *Error {
 	var e *Error
+	var fe *ops.FieldError
 	switch {
 	case errors.As(err, &e):
-	case errors.Is(err, store.ErrNotFound):
-		e = Errorf(CodeNotFound, "%v", err)
-	case errors.Is(err, store.ErrConflict):
-		e = Errorf(CodeConflict, "%v", err)
+		return e
+	case errors.As(err, &fe):
+		e = Errorf(CodeBadRequest, "%s", fe.Msg)
+		if fe.Field != "" {
+			e = e.With("field", fe.Field)
+		}
+		return e
+	case errors.Is(err, ops.ErrNotFound), errors.Is(err, store.ErrNotFound):
+		return Errorf(CodeNotFound, "%v", trimSentinel(err))
+	case errors.Is(err, ops.ErrConflict), errors.Is(err, store.ErrConflict):
+		return Errorf(CodeConflict, "%v", trimSentinel(err))
 	case errors.Is(err, store.ErrOverPool):
-		e = Errorf(CodeUnprocessable, "%v", err)
-	default:
-		e = Errorf(CodeInternalError, "internal error")
+		return Errorf(CodeUnprocessable, "%v", err)
 	}
+	return Errorf(CodeInternalError, "internal error")
+}
+
+// trimSentinel drops the ": not found" or ": conflict" that wrapping a
+// sentinel adds, which says nothing the status does not.
+func trimSentinel(err error) string {
+	msg := err.Error()
+	for _, s := range []error{ops.ErrNotFound, ops.ErrConflict} {
+		msg = strings.TrimSuffix(msg, ": "+s.Error())
+	}
+	return msg
+}
+
+// withDetail is err as the vendor's error JSON with one more detail.
+func withDetail(err error, key string, value any) error {
+	e := toError(err)
+	if e.Code == CodeInternalError {
+		return e
+	}
+	return e.With(key, value)
+}
+
+// asParameter renders a FieldError about a query parameter: its detail is
+// "parameter", not "field".
+func asParameter(err error) error {
+	var fe *ops.FieldError
+	if errors.As(err, &fe) {
+		e := Errorf(CodeBadRequest, "%s", fe.Msg)
+		if fe.Field != "" {
+			e = e.With("parameter", fe.Field)
+		}
+		return e
+	}
+	return err
+}
+
+// writeError writes err as the vendor's error JSON.
+func writeError(w http.ResponseWriter, err error) {
+	e := toError(err)
 	writeJSON(w, e.Status(), e)
 }
 

@@ -83,10 +83,10 @@ func (c *metricsCollector) histogram(st sender.Stats) prometheus.Metric {
 // metricsHandler serves a registry of the mock's own, not the global one,
 // so that two mocks in one test process do not collide and nothing a
 // user's program registers globally leaks into the mock's metrics.
-func (s *Server) metricsHandler() http.Handler {
+func (s *controlAPI) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		newMetricsCollector(s.deliveries.Stats),
+		newMetricsCollector(s.ops.Stats),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

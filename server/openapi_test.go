@@ -36,7 +36,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	err := h.m.Server.Router().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err := h.m.Server().Router().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		path, err := route.GetPathTemplate()
 		if err != nil {
 			return err

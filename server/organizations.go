@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -13,13 +14,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
-// The vendor's organization statuses and tiers.
-var (
-	orgStatuses = []string{"active", "canceled", "suspended"}
-	orgTiers    = []string{"trial", "paid"}
-)
-
-func (s *Server) registerOrganizationRoutes(api apiRouter) {
+func (s *partnerAPI) registerOrganizationRoutes(api apiRouter) {
 	api.handle(http.MethodGet, "/partner/organizations", s.listOrganizations)
 	api.handle(http.MethodPost, "/partner/organizations", s.createOrganization)
 	api.handle(http.MethodGet, "/partner/organizations/{id}", s.getOrganization)
@@ -51,15 +46,15 @@ func toOrganizationJSON(o bullseye.Organization) organizationJSON {
 	return out
 }
 
-func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request, p store.Partner) error {
+func (s *partnerAPI) listOrganizations(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	q := r.URL.Query()
 	page, size, err := paging(q)
 	if err != nil {
 		return err
 	}
 	status := q.Get("status")
-	if status != "" && !slices.Contains(orgStatuses, status) {
-		return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(orgStatuses, ", "), status).
+	if status != "" && !slices.Contains(bullseye.OrgStatuses(), status) {
+		return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(bullseye.OrgStatuses(), ", "), status).
 			With("parameter", "status")
 	}
 	orgs, total, err := s.store.Organizations(p.ID, store.OrgFilter{
@@ -76,11 +71,14 @@ func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request, p sto
 	return nil
 }
 
-func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, p store.Partner) error {
+func (s *partnerAPI) getOrganization(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	id := mux.Vars(r)["id"]
 	o, err := s.store.Organization(p.ID, id)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return Errorf(CodeNotFound, "organization %q not found", id).With("id", id)
+	}
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]organizationJSON{"organization": toOrganizationJSON(o)})
 	return nil
@@ -97,9 +95,9 @@ type organizationCreate struct {
 
 const maxNameLength = 200
 
-func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, p store.Partner) error {
+func (s *partnerAPI) createOrganization(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	var body organizationCreate
-	if err := s.decodeBody(w, r, &body); err != nil {
+	if err := decodeBody(w, r, s.maxBody, &body); err != nil {
 		return err
 	}
 	if body.Name == nil || strings.TrimSpace(*body.Name) == "" {
@@ -122,14 +120,14 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, p st
 		org.ExternalID = *body.ExternalID
 	}
 	if body.Status != nil {
-		if !slices.Contains(orgStatuses, *body.Status) {
-			return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(orgStatuses, ", "), *body.Status).With("field", "status")
+		if !slices.Contains(bullseye.OrgStatuses(), *body.Status) {
+			return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(bullseye.OrgStatuses(), ", "), *body.Status).With("field", "status")
 		}
 		org.Status = *body.Status
 	}
 	if body.Tier != nil {
-		if !slices.Contains(orgTiers, *body.Tier) {
-			return Errorf(CodeBadRequest, "tier must be one of %s, got %q", strings.Join(orgTiers, ", "), *body.Tier).With("field", "tier")
+		if !slices.Contains(bullseye.Tiers(), *body.Tier) {
+			return Errorf(CodeBadRequest, "tier must be one of %s, got %q", strings.Join(bullseye.Tiers(), ", "), *body.Tier).With("field", "tier")
 		}
 		org.Tier = *body.Tier
 	}

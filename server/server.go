@@ -1,23 +1,24 @@
-// Package server serves the mock over HTTP: the vendor-faithful Partner API
-// under /api/v1 and the mock's own endpoints. Handlers only translate
-// between HTTP and the store, the event emitter and the sender's log.
+// Package server serves the mock over HTTP, one type per surface: the
+// vendor-faithful Partner API under /api/v1 (partnerAPI), the mock's own
+// control API under /_mock (controlAPI) and the built-in receivers
+// (sinkAPI), composed in one routes function. Handlers only translate
+// between HTTP and the operations layer (package ops); errors become
+// statuses in one table (errors.go).
 package server
 
 import (
 	"log/slog"
-	"math"
-	"net"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/bullseye-mock/bullseye-mock/clock"
-	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/ops"
+	"github.com/bullseye-mock/bullseye-mock/scenarios"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
@@ -28,9 +29,9 @@ const APIPrefix = "/api/v1"
 // DefaultRateLimit is the vendor's limit: requests per minute per partner.
 const DefaultRateLimit = 1000
 
-// Emitter creates deliveries; *events.Emitter implements it.
+// Emitter creates deliveries; *ops.Ops implements it.
 type Emitter interface {
-	Emit(events.Request) ([]string, error)
+	Emit(ops.Send) (ops.Emitted, error)
 }
 
 // LogReader reads the attempt log; *sender.Sender implements it.
@@ -38,11 +39,12 @@ type LogReader interface {
 	Logs(sender.LogQuery) ([]sender.Attempt, int)
 }
 
-// Config is what the server needs. Store, Events, Logs, Fixtures and Clock
+// Config is what the server needs. Ops, Store, Logs, Fixtures and Clock
 // are required.
 type Config struct {
+	Ops      *ops.Ops
+	Emitter  Emitter // what the Partner API emits through; Ops by default
 	Store    *store.Store
-	Events   Emitter
 	Logs     LogReader
 	Fixtures *fixtures.Generator
 	Clock    clock.Clock // mock time, for timestamps the API creates
@@ -53,77 +55,70 @@ type Config struct {
 	MaxBody     int64            // request body limit; DefaultMaxBody by default
 	Logger      *slog.Logger
 
-	// Deliveries turns on the control API under ControlPrefix (and the
-	// sinks); nil serves the Partner API alone.
-	Deliveries Deliveries
+	// Control turns on the control API under ControlPrefix (and the
+	// sinks); false serves the Partner API alone.
+	Control bool
 	// AdminToken, when set, guards the control API: Authorization: Bearer.
 	AdminToken string
 	// Scenarios turns on uploading and running scenario files through the
 	// control API; nil leaves those routes out.
-	Scenarios ScenarioRunner
+	Scenarios *scenarios.Runs
 }
 
-// Server is the mock's HTTP handler.
+// Server is the mock's HTTP handler: the three surfaces on one router.
 type Server struct {
-	store    *store.Store
-	events   Emitter
-	logs     LogReader
-	fixtures *fixtures.Generator
-	clock    clock.Clock
-	limiter  *rateLimiter
-	strict   bool
-	maxBody  int64
-	log      *slog.Logger
-	router   *mux.Router
+	partner *partnerAPI
+	control *controlAPI // nil without Config.Control
+	sink    *sinkAPI
+	router  *mux.Router
 	// static maps path -> method -> handler for the API routes without
 	// path variables: an exact match skips mux, which copies the request
 	// twice (route and vars) on every call.
 	static map[string]map[string]http.Handler
-
-	deliveries Deliveries
-	adminToken string
-	sinks      *sinkSet
-	scenarios  ScenarioRunner
-	runs       *scenarioRuns
+	log    *slog.Logger
 }
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
-	s := &Server{
-		store:    cfg.Store,
-		events:   cfg.Events,
-		logs:     cfg.Logs,
-		fixtures: cfg.Fixtures,
-		clock:    cfg.Clock,
-		strict:   cfg.StrictHTTPS,
-		maxBody:  cfg.MaxBody,
-		log:      cfg.Logger,
-
-		deliveries: cfg.Deliveries,
-		adminToken: cfg.AdminToken,
-		scenarios:  cfg.Scenarios,
-		runs:       newScenarioRuns(),
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
 	}
-	if s.maxBody <= 0 {
-		s.maxBody = DefaultMaxBody
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	s := &Server{log: cfg.Logger}
+	s.partner = &partnerAPI{
+		store: cfg.Store, emitter: cfg.Emitter, logs: cfg.Logs, fixtures: cfg.Fixtures, clock: cfg.Clock,
+		strict: cfg.StrictHTTPS, maxBody: cfg.MaxBody, log: cfg.Logger, notAllowed: s.methodNotAllowed,
+	}
+	if s.partner.emitter == nil {
+		s.partner.emitter = cfg.Ops
 	}
 	if cfg.RateLimit > 0 {
 		now := cfg.RealNow
 		if now == nil {
 			now = time.Now
 		}
-		s.limiter = newRateLimiter(cfg.RateLimit, now)
+		s.partner.limiter = newRateLimiter(cfg.RateLimit, now)
 	}
-	s.sinks = newSinkSet(s.clock, s.maxBody)
+	if cfg.Control {
+		sinks := newSinkSet(cfg.Clock, cfg.MaxBody)
+		s.sink = &sinkAPI{sinks: sinks, secretOf: func(id string) string {
+			secret, _ := cfg.Ops.SigningSecret(id)
+			return secret
+		}}
+		cfg.Ops.OnReset(sinks.clearRequests)
+		s.control = &controlAPI{
+			ops: cfg.Ops, clock: cfg.Clock, runs: cfg.Scenarios, adminToken: cfg.AdminToken,
+			maxBody: cfg.MaxBody, log: cfg.Logger,
+		}
+	}
 	s.routes()
 	return s
 }
 
-// Router exposes the router so that other surfaces (the control API) can
-// register their routes on the same server.
+// Router exposes the router so that other surfaces can register their
+// routes on the same server.
 func (s *Server) Router() *mux.Router { return s.router }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -142,18 +137,29 @@ func (s *Server) routes() {
 	// still be authenticated and rate limited, so the fallbacks add it.
 	r.NotFoundHandler = s.fallback(http.HandlerFunc(notFound))
 	r.MethodNotAllowedHandler = s.fallback(http.HandlerFunc(s.methodNotAllowed))
-	r.Handle("/healthz", handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/healthz", handle(healthz)).Methods(http.MethodGet, http.MethodHead)
 
 	s.static = map[string]map[string]http.Handler{}
-	api := apiRouter{s: s, r: r}
-	s.registerWebhookRoutes(api)
-	s.registerOrganizationRoutes(api)
-	s.registerBillingRoutes(api)
-	if s.deliveries != nil {
-		s.registerControlRoutes(r)
+	api := apiRouter{s: s.partner, r: r, static: s.static}
+	s.partner.registerWebhookRoutes(api)
+	s.partner.registerOrganizationRoutes(api)
+	s.partner.registerBillingRoutes(api)
+	if s.control != nil {
+		c := s.control.router(r)
+		s.control.registerRoutes(r, c)
+		s.sink.registerRoutes(r, c, s.log)
 	}
 	s.router = r
 }
+
+// ConfigureSink sets up the built-in receiver name, as PUT /_mock/sink/{name}.
+func (s *Server) ConfigureSink(name string, cfg SinkConfig) (SinkInfo, error) {
+	return s.sink.ConfigureSink(name, cfg)
+}
+
+// SinkRequests returns what the sink name recorded, oldest first, and
+// whether it exists: the in-process test server reads it without HTTP.
+func (s *Server) SinkRequests(name string) ([]SinkRequest, bool) { return s.sink.SinkRequests(name) }
 
 // apiHandler serves an authenticated Partner API request of partner p.
 // The partner is an argument rather than a context value, which would cost
@@ -164,8 +170,9 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, p store.Partner) er
 // authentication and the rate limit. (A mux subrouter would do this, but
 // it answers 404 where a path exists with another method.)
 type apiRouter struct {
-	s *Server
-	r *mux.Router
+	s      *partnerAPI
+	r      *mux.Router
+	static map[string]map[string]http.Handler
 }
 
 func (a apiRouter) handle(method, path string, h apiHandler) {
@@ -181,10 +188,10 @@ func (a apiRouter) handle(method, path string, h apiHandler) {
 	}))
 	a.r.Handle(APIPrefix+path, handler).Methods(method)
 	if !strings.Contains(path, "{") {
-		if s.static[APIPrefix+path] == nil {
-			s.static[APIPrefix+path] = map[string]http.Handler{}
+		if a.static[APIPrefix+path] == nil {
+			a.static[APIPrefix+path] = map[string]http.Handler{}
 		}
-		s.static[APIPrefix+path][method] = handler
+		a.static[APIPrefix+path][method] = handler
 	}
 }
 
@@ -193,7 +200,7 @@ func (a apiRouter) handle(method, path string, h apiHandler) {
 func (s *Server) fallback(h http.Handler) http.Handler {
 	return recoverer(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == APIPrefix || strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
-			if _, ok := s.guard(w, r); !ok {
+			if _, ok := s.partner.guard(w, r); !ok {
 				return
 			}
 		}
@@ -201,7 +208,7 @@ func (s *Server) fallback(h http.Handler) http.Handler {
 	}))
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+func healthz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
@@ -256,56 +263,4 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// Rate-limit header keys, in canonical form so that setting them skips
-// canonicalisation.
-const (
-	hdrAPIKey    = "X-Partner-Api-Key" // X-Partner-API-Key, canonical
-	hdrLimit     = "X-Ratelimit-Limit"
-	hdrRemaining = "X-Ratelimit-Remaining"
-	hdrReset     = "X-Ratelimit-Reset"
-)
-
-// guard checks X-Partner-API-Key and applies the rate limit, writing the
-// error when the request may not go on. The limit counts unauthenticated
-// requests per client address, so guessing keys is limited too; the
-// headers go on every response either way.
-func (s *Server) guard(w http.ResponseWriter, r *http.Request) (store.Partner, bool) {
-	var key string
-	if v := r.Header[hdrAPIKey]; len(v) > 0 { // indexed directly: Get would canonicalise the name each time
-		key = v[0]
-	}
-	p, ok := s.store.Authenticate(key)
-	if s.limiter != nil {
-		bucket := p.ID // a UUID, so it never looks like an "addr:" bucket
-		if !ok {
-			host, _, err := net.SplitHostPort(r.RemoteAddr)
-			if err != nil {
-				host = r.RemoteAddr
-			}
-			bucket = "addr:" + host
-		}
-		st := s.limiter.take(bucket)
-		h := w.Header()
-		h[hdrLimit] = []string{st.LimitText}
-		h[hdrRemaining] = []string{strconv.Itoa(st.Remaining)}
-		h[hdrReset] = []string{st.ResetText}
-		if !st.Allowed {
-			wait := max(int(math.Ceil(st.Reset.Sub(s.limiter.now()).Seconds())), 1)
-			h.Set("Retry-After", strconv.Itoa(wait))
-			writeError(w, Errorf(CodeTooManyRequests, "rate limit of %d requests per minute exceeded; retry after %d s", st.Limit, wait).
-				With("limit", st.Limit).With("retryAfter", wait))
-			return store.Partner{}, false
-		}
-	}
-	if !ok {
-		msg := "missing X-Partner-API-Key header"
-		if key != "" {
-			msg = "invalid API key"
-		}
-		writeError(w, Errorf(CodeUnauthorized, "%s", msg))
-		return store.Partner{}, false
-	}
-	return p, true
 }

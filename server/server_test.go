@@ -13,8 +13,8 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
-	"github.com/bullseye-mock/bullseye-mock/events"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
@@ -29,14 +29,14 @@ var epoch = time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC)
 // fakeEmitter records what the server asked for.
 type fakeEmitter struct {
 	mu   sync.Mutex
-	reqs []events.Request
+	reqs []ops.Send
 }
 
-func (f *fakeEmitter) Emit(r events.Request) ([]string, error) {
+func (f *fakeEmitter) Emit(r ops.Send) (ops.Emitted, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reqs = append(f.reqs, r)
-	return []string{"delivery-1"}, nil
+	return ops.Emitted{PartnerID: r.PartnerID, DeliveryIDs: []string{"delivery-1"}}, nil
 }
 
 // fakeLogs records the query and answers with fixed entries.
@@ -89,7 +89,7 @@ func newFixture(t testing.TB, mutate func(*Config)) *fixture {
 		}
 	}
 	cfg := Config{
-		Store: st, Events: f.emitter, Logs: f.logs, Fixtures: gen, Clock: clock.NewManual(epoch),
+		Store: st, Emitter: f.emitter, Logs: f.logs, Fixtures: gen, Clock: clock.NewManual(epoch),
 		RateLimit: DefaultRateLimit, RealNow: func() time.Time { return *f.now },
 	}
 	if mutate != nil {
@@ -336,7 +336,7 @@ func TestTestWebhook(t *testing.T) {
 	}
 	f.do(t, "PUT", "/api/v1/partner/webhooks/identification", keyA, `{"url": "http://127.0.0.1:1/i", "enabled": true}`)
 	f.do(t, "POST", "/api/v1/partner/webhooks/test", keyA, `{"type": "identification"}`)
-	want := []events.Request{
+	want := []ops.Send{
 		{PartnerID: f.partner[keyA].ID, Type: bullseye.EventCreditsAllocated},
 		{PartnerID: f.partner[keyA].ID, Type: bullseye.EventVisitorIdentified},
 	}

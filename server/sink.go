@@ -38,8 +38,6 @@ const (
 	MaxSinkDelay = time.Minute
 )
 
-var storeAllOrgs = store.OrgFilter{Page: 1, PageSize: store.MaxOrganizations}
-
 var sinkName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // sinkSet is every sink of the server.
@@ -226,13 +224,13 @@ func defaultSink() *sink {
 
 // sinkConfigure replaces a sink's settings and clears what it recorded, so
 // a status sequence always starts from its first entry.
-func (s *Server) sinkConfigure(w http.ResponseWriter, r *http.Request) error {
+func (s *sinkAPI) sinkConfigure(w http.ResponseWriter, r *http.Request) error {
 	name, err := sinkNameOf(r)
 	if err != nil {
 		return err
 	}
 	var cfg SinkConfig
-	if err := s.decodeBody(w, r, &cfg); err != nil {
+	if err := decodeBody(w, r, s.sinks.maxBody, &cfg); err != nil {
 		return err
 	}
 	sj, err := s.ConfigureSink(name, cfg)
@@ -245,7 +243,7 @@ func (s *Server) sinkConfigure(w http.ResponseWriter, r *http.Request) error {
 
 // ConfigureSink creates or replaces the sink name with cfg (validated as
 // the control API does) and clears what it recorded.
-func (s *Server) ConfigureSink(name string, cfg SinkConfig) (SinkInfo, error) {
+func (s *sinkAPI) ConfigureSink(name string, cfg SinkConfig) (SinkInfo, error) {
 	if !sinkName.MatchString(name) {
 		return SinkInfo{}, Errorf(CodeBadRequest, "sink name must be 1 to 64 letters, digits, '.', '_' or '-', got %q", name)
 	}
@@ -267,7 +265,7 @@ func (s *Server) ConfigureSink(name string, cfg SinkConfig) (SinkInfo, error) {
 	return sk.json(name), nil
 }
 
-func (s *Server) sinkShow(w http.ResponseWriter, r *http.Request) error {
+func (s *sinkAPI) sinkShow(w http.ResponseWriter, r *http.Request) error {
 	name, err := sinkNameOf(r)
 	if err != nil {
 		return err
@@ -283,7 +281,7 @@ func (s *Server) sinkShow(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) sinkList(w http.ResponseWriter, r *http.Request) error {
+func (s *sinkAPI) sinkList(w http.ResponseWriter, r *http.Request) error {
 	ss := s.sinks
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -296,7 +294,7 @@ func (s *Server) sinkList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) sinkDelete(w http.ResponseWriter, r *http.Request) error {
+func (s *sinkAPI) sinkDelete(w http.ResponseWriter, r *http.Request) error {
 	name, err := sinkNameOf(r)
 	if err != nil {
 		return err
@@ -320,7 +318,7 @@ func (s *Server) sinkDelete(w http.ResponseWriter, r *http.Request) error {
 // or reset, answering "timedOut": true if it has not by then; the sink
 // need not exist yet. This makes "trigger, then read" a script without
 // sleeps.
-func (s *Server) sinkListRequests(w http.ResponseWriter, r *http.Request) error {
+func (s *sinkAPI) sinkListRequests(w http.ResponseWriter, r *http.Request) error {
 	name, err := sinkNameOf(r)
 	if err != nil {
 		return err
@@ -386,7 +384,7 @@ func (s *Server) sinkListRequests(w http.ResponseWriter, r *http.Request) error 
 
 // sinkReceive is the receiving end: it records the request, verifies its
 // signature, and answers the configured status after the configured delay.
-func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
+func (s *sinkAPI) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 	name, err := sinkNameOf(r)
 	if err != nil {
 		return err
@@ -402,7 +400,7 @@ func (s *Server) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 	// Read before the sinks' lock: the sender and the store have locks of
 	// their own, and a sink need not wait on them.
 	deliveryID := r.Header.Get(bullseye.DeliveryHeader)
-	hookSecret := s.webhookSecret(deliveryID)
+	hookSecret := s.secretOf(deliveryID)
 	ss := s.sinks
 	ss.mu.Lock()
 	sk, ok := ss.sinks[name]
@@ -494,27 +492,4 @@ func toUpperHex(s string) string {
 		}
 	}
 	return string(b)
-}
-
-// SinkRequests returns what the sink name recorded, oldest first, and
-// whether it exists: the in-process test server reads it without HTTP.
-func (s *Server) SinkRequests(name string) ([]SinkRequest, bool) {
-	ss := s.sinks
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	sk, ok := ss.sinks[name]
-	if !ok {
-		return nil, false
-	}
-	return append([]SinkRequest(nil), sk.requests...), true
-}
-
-// webhookSecret is the secret a delivery of the mock's own was signed
-// with, or "" when id names no known delivery.
-func (s *Server) webhookSecret(id string) string {
-	if id == "" || s.deliveries == nil {
-		return ""
-	}
-	secret, _ := s.deliveries.SigningSecret(id)
-	return secret
 }

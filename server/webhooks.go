@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,7 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
-	"github.com/bullseye-mock/bullseye-mock/events"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
@@ -29,13 +28,11 @@ var testEvents = map[string]string{
 	bullseye.KindBilling:        bullseye.EventCreditsAllocated,
 }
 
-var logStatuses = []string{bullseye.StatusDelivered, bullseye.StatusRetrying, bullseye.StatusFailed, bullseye.StatusCanceled}
-
-func (s *Server) registerWebhookRoutes(api apiRouter) {
+func (s *partnerAPI) registerWebhookRoutes(api apiRouter) {
 	api.handle(http.MethodGet, "/partner/webhooks", s.getWebhooks)
 	api.handle(http.MethodGet, "/partner/webhooks/logs", s.getLogs)
 	api.handle(http.MethodPost, "/partner/webhooks/test", s.testWebhook)
-	for _, kind := range []string{bullseye.KindIdentification, bullseye.KindBilling} {
+	for _, kind := range bullseye.Kinds() {
 		api.handle(http.MethodPut, "/partner/webhooks/"+kind, s.putWebhook(kind))
 	}
 	api.handle(http.MethodPut, "/partner/webhooks/{type}", s.unknownWebhookType)
@@ -58,7 +55,7 @@ type webhooksJSON struct {
 	Billing        webhookJSON `json:"billing"`
 }
 
-func (s *Server) getWebhooks(w http.ResponseWriter, r *http.Request, p store.Partner) error {
+func (s *partnerAPI) getWebhooks(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	ident, err := s.store.Webhook(p.ID, bullseye.KindIdentification)
 	if err != nil {
 		return err
@@ -77,10 +74,10 @@ type webhookUpdate struct {
 	Enabled *bool   `json:"enabled"`
 }
 
-func (s *Server) putWebhook(kind string) apiHandler {
+func (s *partnerAPI) putWebhook(kind string) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 		var body webhookUpdate
-		if err := s.decodeBody(w, r, &body); err != nil {
+		if err := decodeBody(w, r, s.maxBody, &body); err != nil {
 			return err
 		}
 		if body.URL != nil && *body.URL != "" {
@@ -99,7 +96,7 @@ func (s *Server) putWebhook(kind string) apiHandler {
 
 // checkURL accepts absolute http(s) URLs with a host; strict mode accepts
 // https only, as the real service does.
-func (s *Server) checkURL(raw string) error {
+func (s *partnerAPI) checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return Errorf(CodeBadRequest, "url must be an absolute http or https URL, got %q", raw).With("field", "url")
@@ -110,10 +107,10 @@ func (s *Server) checkURL(raw string) error {
 	return nil
 }
 
-func (s *Server) unknownWebhookType(w http.ResponseWriter, r *http.Request, _ store.Partner) error {
+func (s *partnerAPI) unknownWebhookType(w http.ResponseWriter, r *http.Request, _ store.Partner) error {
 	t := mux.Vars(r)["type"]
 	if t == "logs" || t == "test" {
-		s.methodNotAllowed(w, r)
+		s.notAllowed(w, r)
 		return nil
 	}
 	return Errorf(CodeNotFound, "unknown webhook type %q: use identification or billing", t).With("type", t)
@@ -123,9 +120,9 @@ type testRequest struct {
 	Type *string `json:"type"`
 }
 
-func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p store.Partner) error {
+func (s *partnerAPI) testWebhook(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	var body testRequest
-	if err := s.decodeBody(w, r, &body); err != nil {
+	if err := decodeBody(w, r, s.maxBody, &body); err != nil {
 		return err
 	}
 	if body.Type == nil {
@@ -145,22 +142,19 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p store.Par
 	case !hook.Enabled:
 		return Errorf(CodeBadRequest, "the %s webhook is disabled: enable it with PUT %s/partner/webhooks/%s", *body.Type, APIPrefix, *body.Type)
 	}
-	ids, err := s.events.Emit(events.Request{PartnerID: p.ID, Type: event})
+	out, err := s.emitter.Emit(ops.Send{PartnerID: p.ID, Type: event})
 	if err != nil {
-		if errors.Is(err, events.ErrInvalid) {
-			return Errorf(CodeBadRequest, "%v", err)
-		}
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"success":    true,
 		"message":    "Test webhook sent successfully",
-		"deliveryId": ids[0],
+		"deliveryId": out.DeliveryIDs[0],
 	})
 	return nil
 }
 
-func (s *Server) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner) error {
+func (s *partnerAPI) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	q := r.URL.Query()
 	page, size, err := paging(q)
 	if err != nil {
@@ -171,8 +165,8 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner
 		return Errorf(CodeBadRequest, "type must be identification or billing, got %q", typ).With("parameter", "type")
 	}
 	status := q.Get("status")
-	if status != "" && !slices.Contains(logStatuses, status) {
-		return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(logStatuses, ", "), status).
+	if status != "" && !slices.Contains(bullseye.Statuses(), status) {
+		return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(bullseye.Statuses(), ", "), status).
 			With("parameter", "status")
 	}
 	logs, total := s.logs.Logs(sender.LogQuery{

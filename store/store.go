@@ -170,6 +170,21 @@ func (s *Store) UpdateWebhook(partnerID, kind string, patch WebhookPatch) (Webho
 	return w, nil
 }
 
+// OrganizationIDs lists a partner's organization ids in creation order.
+func (s *Store) OrganizationIDs(partnerID string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, err := s.partner(partnerID)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(p.orgs))
+	for i, o := range p.orgs {
+		out[i] = o.ID
+	}
+	return out
+}
+
 // Target implements sender.Targets.
 func (s *Store) Target(partnerID, kind string) (bullseye.Target, bool) {
 	w, err := s.Webhook(partnerID, kind)

@@ -1,4 +1,4 @@
-package mock_test
+package mocktest_test
 
 import (
 	"fmt"
@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
-	"github.com/bullseye-mock/bullseye-mock/mock"
-	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/mocktest"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
@@ -18,7 +18,7 @@ import (
 // in mock time, received by the built-in sink: the whole run takes
 // milliseconds, and nothing sleeps.
 func Example() {
-	s, err := mock.StartServer() // in a test: s := mock.NewServer(t)
+	s, err := mocktest.StartServer() // in a test: s := mocktest.NewServer(t)
 	if err != nil {
 		panic(err)
 	}
@@ -29,11 +29,11 @@ func Example() {
 	s.SetWebhook(bullseye.KindIdentification, s.SinkURL("demo"), "whsec_test")
 
 	id := s.Trigger("visitor.identified", 1)[0]
-	d := s.Wait(id, sender.HasAttempts(1))
+	d := s.Wait(id, ops.Condition{Attempts: 1})
 	fmt.Println(d.State, d.Attempts[0].StatusCode)
 
 	s.AdvanceToNextDue() // the retry, 1m later
-	d = s.Wait(id, sender.IsFinal)
+	d = s.Wait(id, ops.Condition{})
 	fmt.Println(d.State, len(d.Attempts), d.Attempts[1].AttemptedAt.Sub(d.Attempts[0].AttemptedAt))
 
 	for _, r := range s.SinkRequests("demo") {
@@ -48,8 +48,8 @@ func Example() {
 
 // Advancing the manual clock replays the vendor's whole retry schedule
 // (1m, 5m, 30m) in one call.
-func ExampleTestServer_Advance() {
-	s, err := mock.StartServer()
+func ExampleServer_Advance() {
+	s, err := mocktest.StartServer()
 	if err != nil {
 		panic(err)
 	}
@@ -60,9 +60,9 @@ func ExampleTestServer_Advance() {
 	id := s.Trigger("visitor.identified", 1)[0]
 	s.Settle()
 	s.Advance(time.Hour)
-	d := s.Wait(id, sender.IsFinal)
+	d := s.Wait(id, ops.Condition{})
 	for _, a := range d.Attempts {
-		fmt.Println(a.Attempt.Attempt, a.AttemptedAt.Sub(mock.TestStart()), a.Status)
+		fmt.Println(a.Attempt.Attempt, a.AttemptedAt.Sub(mocktest.Start()), a.Status)
 	}
 	// Output:
 	// 1 0s retrying
@@ -72,8 +72,8 @@ func ExampleTestServer_Advance() {
 }
 
 // The Partner API answers with the test server's key, as the real one does.
-func ExampleTestServer_partnerAPI() {
-	s, err := mock.StartServer()
+func ExampleServer_partnerAPI() {
+	s, err := mocktest.StartServer()
 	if err != nil {
 		panic(err)
 	}
@@ -92,7 +92,7 @@ func ExampleTestServer_partnerAPI() {
 }
 
 func TestNewServerHelpers(t *testing.T) {
-	s := mock.NewServer(t, mock.WithSeed(5), mock.WithAPIKeys("k1", "k2"))
+	s := mocktest.NewServer(t, mocktest.WithSeed(5), mocktest.WithAPIKeys("k1", "k2"))
 	if s.APIKey != "k1" || s.Clock == nil || !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
 		t.Fatalf("server = %+v", s)
 	}
@@ -100,7 +100,7 @@ func TestNewServerHelpers(t *testing.T) {
 	s.SetWebhook(bullseye.KindIdentification, s.SinkURL("t"), "sec")
 	ids := s.Trigger("visitor.identified", 3)
 	for _, id := range ids {
-		if d := s.Wait(id, sender.IsFinal); d.State != bullseye.StateDelivered {
+		if d := s.Wait(id, ops.Condition{}); d.State != bullseye.StateDelivered {
 			t.Errorf("delivery %s: %s", id, d.State)
 		}
 	}
@@ -116,19 +116,19 @@ func TestNewServerHelpers(t *testing.T) {
 	if s.AdvanceToNextDue() {
 		t.Error("AdvanceToNextDue moved with nothing scheduled")
 	}
-	if now := s.Advance(time.Minute); !now.Equal(mock.TestStart().Add(time.Minute)) {
+	if now := s.Advance(time.Minute); !now.Equal(mocktest.Start().Add(time.Minute)) {
 		t.Errorf("Advance = %s", now)
 	}
 }
 
 func TestNewServerScaled(t *testing.T) {
-	s := mock.NewServer(t, mock.WithTimeScale(1000))
+	s := mocktest.NewServer(t, mocktest.WithTimeScale(1000))
 	if s.Clock != nil {
 		t.Fatal("a scaled test server has a manual clock")
 	}
 	s.SetWebhook(bullseye.KindIdentification, s.SinkURL("scaled"), "")
 	id := s.Trigger("visitor.identified", 1)[0]
-	if d := s.Wait(id, sender.IsFinal); d.State != bullseye.StateDelivered {
+	if d := s.Wait(id, ops.Condition{}); d.State != bullseye.StateDelivered {
 		t.Fatalf("state = %s", d.State)
 	}
 }

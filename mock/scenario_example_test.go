@@ -1,4 +1,4 @@
-package standalone_test
+package mock_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 
+	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
-	"github.com/bullseye-mock/bullseye-mock/scenarios/standalone"
 )
 
 // A scenario run from a Go test: the receiver under test answers 500 twice,
 // then 200, and the whole retry schedule (six minutes of mock time) runs in
 // milliseconds on the manual clock.
-func ExampleRun() {
+func ExampleRunScenario() {
 	calls := 0
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls++ // one delivery, so attempts never overlap
@@ -35,7 +35,7 @@ steps:
 		fmt.Println(err)
 		return
 	}
-	rep, err := standalone.Run(context.Background(), s, scenarios.Options{URL: receiver.URL, Secret: "whsec_test"})
+	rep, err := mock.RunScenario(context.Background(), s, scenarios.Options{URL: receiver.URL, Secret: "whsec_test"})
 	if err != nil {
 		fmt.Println(err)
 		return

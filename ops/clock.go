@@ -1,0 +1,262 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+)
+
+// Advance is a move of the manual clock: exactly one of By, To or
+// ToNextDue.
+type Advance struct {
+	By        *Duration  `json:"by,omitempty"`
+	To        *time.Time `json:"to,omitempty"`
+	ToNextDue bool       `json:"toNextDue,omitempty"`
+}
+
+// Advanced is what a move did.
+type Advanced struct {
+	Before, Now time.Time
+	// Idle is false when the move ended with an attempt still in flight:
+	// a receiver that holds it past the target (or past ctx).
+	Idle bool
+}
+
+// Moved reports whether the clock moved.
+func (a Advanced) Moved() bool { return a.Now.After(a.Before) }
+
+// AdvanceClock moves the manual clock as a asks. It stops at every attempt
+// and timer due on the way and waits for it, so advancing by 2h replays the
+// whole retry schedule (each retry counts from the failed attempt before
+// it) exactly as if the time had passed. ToNextDue with nothing scheduled
+// does not move the clock. ctx bounds the real time spent.
+func (o *Ops) AdvanceClock(ctx context.Context, a Advance) (Advanced, error) {
+	if o.manual == nil {
+		return Advanced{}, fmt.Errorf("the clock is not manual, so it cannot be moved: start the mock with --clock manual: %w", ErrConflict)
+	}
+	set := 0
+	for _, b := range []bool{a.By != nil, a.To != nil, a.ToNextDue} {
+		if b {
+			set++
+		}
+	}
+	if set != 1 {
+		return Advanced{}, fieldErr("", `give exactly one of "by" (a duration such as "1m"), "to" (a time) or "toNextDue": true`)
+	}
+	before := o.manual.Now()
+	target := before
+	switch {
+	case a.By != nil:
+		by, err := a.By.parse("by")
+		if err != nil {
+			if strings.Contains(err.Msg, "negative") {
+				err.Msg += "; the clock never goes back"
+			}
+			return Advanced{}, err
+		}
+		target = before.Add(by)
+	case a.To != nil:
+		if a.To.Before(before) {
+			return Advanced{}, fieldErr("to", "to (%s) is before the clock (%s); the clock never goes back", a.To.UTC().Format(time.RFC3339Nano), before.UTC().Format(time.RFC3339Nano))
+		}
+		target = *a.To
+	default:
+		if err := o.Idle(ctx); err != nil {
+			return Advanced{Before: before, Now: before}, nil
+		}
+		if due, ok := o.sender.NextDue(); ok && due.After(before) {
+			target = due
+		}
+	}
+	idle := o.advanceTo(ctx, target)
+	return Advanced{Before: before, Now: o.manual.Now(), Idle: idle}, nil
+}
+
+// advanceTo moves the manual clock to target through every attempt or timer
+// due on the way, waiting after each for the sender to do what that instant
+// allows (see idleAt). On ctx's end the clock still reaches target, and
+// the answer is false.
+func (o *Ops) advanceTo(ctx context.Context, target time.Time) bool {
+	for {
+		next := target
+		if t, ok := o.nextEvent(); ok && t.Before(target) {
+			next = t
+		}
+		if next.After(o.manual.Now()) {
+			o.manual.Set(next)
+		}
+		if err := o.idleAt(ctx, target); err != nil {
+			if target.After(o.manual.Now()) {
+				o.manual.Set(target)
+			}
+			return false
+		}
+		if !next.Before(target) {
+			return true
+		}
+	}
+}
+
+// nextEvent is the earliest thing that will happen on the manual clock: a
+// due attempt, or a timer (an attempt's timeout, a sink's delay).
+func (o *Ops) nextEvent() (time.Time, bool) {
+	next, ok := o.sender.NextDue()
+	if t, tok := o.manual.Next(); tok && (!ok || t.Before(next)) {
+		next, ok = t, true
+	}
+	return next, ok
+}
+
+// idleAt waits until the sender did what the current instant allows. This
+// is the one rule for a hanging receiver: an attempt still in flight after
+// the grace period is taken to hang, and the clock moves to the next timer
+// (its timeout) when that is not past limit. When it is, the receiver holds
+// the attempt past the move: idleAt gives up with errHanging, and the
+// attempt times out later, when the clock passes its deadline.
+func (o *Ops) idleAt(ctx context.Context, limit time.Time) error {
+	for {
+		gctx, cancel := context.WithTimeout(ctx, o.grace)
+		err := o.sender.Idle(gctx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		t, ok := o.manual.Next()
+		if !ok || !t.After(o.manual.Now()) || t.After(limit) {
+			return errHanging
+		}
+		o.log.Info("receiver not answering; moving the manual clock to the next timeout", "to", t)
+		o.manual.Set(t)
+	}
+}
+
+var errHanging = errors.New("an attempt is still in flight: its receiver does not answer")
+
+// Idle waits until the sender made every attempt the current mock time
+// allows. On a manual clock, that is everything until someone moves it.
+func (o *Ops) Idle(ctx context.Context) error { return o.sender.Idle(ctx) }
+
+// Until lets mock time reach t. With move, a manual clock is moved there
+// (see advanceTo, with no bound but ctx); otherwise the clock is waited on.
+func (o *Ops) Until(ctx context.Context, t time.Time, move bool) error {
+	if o.manual == nil || !move {
+		tm := o.clock.TimerAt(t)
+		defer tm.Stop()
+		select {
+		case <-tm.C():
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	o.advanceTo(ctx, t)
+	return ctx.Err()
+}
+
+// Settle waits until every delivery of ids is final. Other deliveries on the
+// mock (another partner's, another test's) are not waited for: they may stay
+// pending for ever. With move, a manual clock is moved only as far as these
+// deliveries need: from one of their due attempts (or timeouts) to the next,
+// never past the last one. Forgotten deliveries (a reset) count as final.
+func (o *Ops) Settle(ctx context.Context, ids []string, move bool) error {
+	if o.manual == nil || !move {
+		for _, id := range ids {
+			if _, err := o.sender.Wait(ctx, id, sender.IsFinal); err != nil && !errors.Is(err, sender.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	}
+	for {
+		pending, err := o.Instant(ctx, ids)
+		if err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		next := *pending[0].NextAttemptAt
+		for _, info := range pending[1:] {
+			if info.NextAttemptAt.Before(next) {
+				next = *info.NextAttemptAt
+			}
+		}
+		ids = ids[:0:0]
+		for _, info := range pending {
+			ids = append(ids, info.ID)
+		}
+		o.manual.Set(next)
+	}
+}
+
+// Instant waits until the current mock instant has done what it can for
+// the deliveries of ids: each is final, or scheduled for a later time. It
+// returns the scheduled ones (all carry NextAttemptAt). On a manual clock an
+// attempt of theirs still in flight after the grace period is taken to hang
+// (the rule of idleAt), and the clock moves to the next timer, at most the
+// attempt's timeout. Without a manual clock it returns nil at once.
+func (o *Ops) Instant(ctx context.Context, ids []string) ([]sender.DeliveryInfo, error) {
+	if o.manual == nil {
+		return nil, nil
+	}
+	for {
+		now := o.clock.Now()
+		done := func(i sender.DeliveryInfo) bool {
+			return i.Final() || (i.NextAttemptAt != nil && i.NextAttemptAt.After(now))
+		}
+		gctx, cancel := context.WithTimeout(ctx, o.grace)
+		var pending []sender.DeliveryInfo
+		var stuck *sender.DeliveryInfo
+		for _, id := range ids {
+			info, err := o.sender.Wait(gctx, id, done)
+			switch {
+			case errors.Is(err, sender.ErrNotFound):
+				continue // forgotten (a reset): nothing more will happen to it
+			case err != nil:
+				stuck = &info
+			case !info.Final():
+				pending = append(pending, info)
+			}
+			if stuck != nil {
+				break
+			}
+		}
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if stuck == nil {
+			return pending, nil
+		}
+		o.unstick(now, *stuck)
+	}
+}
+
+// unstick moves the manual clock to the next timer when a delivery made no
+// progress for the grace period: an attempt in flight to a receiver that
+// does not answer ends at its timeout (a timer), and one ready but waiting
+// for a worker or an endpoint slot waits for others' to end. A timer farther
+// than an attempt's timeout is not the one awaited (the attempt's own is not
+// set yet), so the clock stays.
+func (o *Ops) unstick(now time.Time, stuck sender.DeliveryInfo) {
+	t, ok := o.manual.Next()
+	if !ok || !t.After(now) {
+		return
+	}
+	if stuck.State == bullseye.StateInFlight {
+		timeout := stuck.Policy.Timeout
+		if timeout <= 0 {
+			timeout = bullseye.DefaultTimeout
+		}
+		if t.After(now.Add(timeout)) {
+			return
+		}
+	}
+	o.log.Info("receiver not answering; moving the manual clock to the next timeout", "to", t)
+	o.manual.Set(t)
+}

@@ -1,0 +1,404 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/store"
+)
+
+// Emitted is what Emit created.
+type Emitted struct {
+	PartnerID   string
+	DeliveryIDs []string // in the order sent, each duplicate after its original
+}
+
+// plan is a validated Send: everything Emit needs, nothing left to refuse.
+type plan struct {
+	partnerID string
+	eventType string
+	kind      string
+	count     int
+	interval  time.Duration
+	orgs      []bullseye.Organization
+	dialect   bullseye.Dialect
+	overrides []byte
+	faults    []fault
+	at        time.Time // zero: now
+	policy    *bullseye.Policy
+}
+
+// fault is a validated Fault.
+type fault struct {
+	signature bullseye.Fault
+	duplicate bool
+	after     time.Duration
+	events    []int
+	share     float64
+}
+
+// applies reports whether the fault applies to event i (1-based). Shares
+// are spread evenly and deterministically (share 0.5 of 4 events picks the
+// 2nd and 4th), so a run needs no randomness to repeat.
+func (f fault) applies(i int) bool {
+	if len(f.events) > 0 {
+		for _, e := range f.events {
+			if e == i {
+				return true
+			}
+		}
+		return false
+	}
+	if f.share <= 0 || f.share >= 1 {
+		return true
+	}
+	return int(float64(i)*f.share) != int(float64(i-1)*f.share)
+}
+
+// Check validates s without creating anything: the error Emit would refuse
+// it with, a *FieldError for a bad field.
+func (o *Ops) Check(s Send) error {
+	_, err := o.prepare(s)
+	return err
+}
+
+// Emit creates the deliveries s asks for. It validates the whole request
+// first, so a bad request creates nothing.
+func (o *Ops) Emit(s Send) (Emitted, error) {
+	p, err := o.prepare(s)
+	if err != nil {
+		return Emitted{}, err
+	}
+	out := Emitted{PartnerID: p.partnerID, DeliveryIDs: make([]string, 0, p.count)}
+	start := p.at
+	if start.IsZero() {
+		start = o.clock.Now()
+	}
+	for i := 1; i <= p.count; i++ {
+		org := o.pick(p.partnerID, p.orgs)
+		at := p.at
+		if p.interval > 0 {
+			at = start.Add(time.Duration(i-1) * p.interval)
+		}
+		stamp := at
+		if stamp.IsZero() {
+			stamp = o.clock.Now()
+		}
+		body, err := o.fixtures.Payload(fixtures.Event{Type: p.eventType, Dialect: p.dialect, Org: org, At: stamp, Overrides: p.overrides})
+		if err != nil {
+			// Only an override that breaks the payload gets here; what was
+			// sent stays sent and is reported.
+			return out, fieldErr("overrides", "%v", err)
+		}
+		d := sender.Delivery{
+			PartnerID: p.partnerID, Kind: p.kind, EventType: p.eventType, OrganizationID: org.ID,
+			Body: body, At: at, Policy: p.policy,
+		}
+		var dups []fault
+		for _, f := range p.faults {
+			if !f.applies(i) {
+				continue
+			}
+			if f.signature != bullseye.FaultNone {
+				d.Fault = f.signature
+			}
+			if f.duplicate {
+				dups = append(dups, f)
+			}
+		}
+		id, err := o.sender.Send(d)
+		if err != nil {
+			return out, senderErr(err)
+		}
+		out.DeliveryIDs = append(out.DeliveryIDs, id)
+		if p.kind == bullseye.KindIdentification {
+			// Each identification uses one of the organization's credits
+			// (a duplicate repeats it, and uses none).
+			o.store.UseCredit(p.partnerID, org.ID)
+		}
+		for _, f := range dups {
+			dup := d
+			dup.DuplicateOf = id
+			dup.At = stamp.Add(f.after)
+			dupID, err := o.sender.Send(dup)
+			if err != nil {
+				return out, senderErr(err)
+			}
+			out.DeliveryIDs = append(out.DeliveryIDs, dupID)
+		}
+	}
+	return out, nil
+}
+
+func senderErr(err error) error {
+	if err == sender.ErrClosed {
+		return fmt.Errorf("the mock is shutting down: %w", ErrConflict)
+	}
+	return err
+}
+
+// CheckSend validates everything of s that does not depend on the mock's
+// state (partners, organizations): what a scenario file or the CLI can
+// check before anything runs. Emit checks the rest.
+func CheckSend(s Send) error {
+	_, err := checkSend(s)
+	return err
+}
+
+// prepare validates s field by field, in the order of the fields, so that
+// every surface reports the same first problem with the same message.
+func (o *Ops) prepare(s Send) (plan, error) {
+	p, err := checkSend(s)
+	if err != nil {
+		return p, err
+	}
+	if p.partnerID, err = o.Partner(s.APIKey, s.PartnerID); err != nil {
+		return p, err
+	}
+	orgField, orgRef := "organization", s.Organization
+	if s.OrganizationID != "" {
+		orgField, orgRef = "organizationId", s.OrganizationID
+	}
+	if p.orgs, err = o.organizations(p.partnerID, orgField, orgRef); err != nil {
+		return p, err
+	}
+	if p.dialect == "" {
+		hook, err := o.store.Webhook(p.partnerID, p.kind)
+		if err != nil {
+			return p, err
+		}
+		p.dialect = hook.Dialect
+	}
+	if s.Delay != nil {
+		d, _ := s.Delay.parse("delay") // checkSend parsed it
+		p.at = o.clock.Now().Add(d)
+	}
+	return p, nil
+}
+
+func checkSend(s Send) (plan, error) {
+	var p plan
+	types := bullseye.EventTypes()
+	if s.Type == "" {
+		return p, fieldErr("type", "type is required, one of %s", strings.Join(types, ", "))
+	}
+	kind, err := bullseye.KindOf(s.Type)
+	if err != nil {
+		msg := fmt.Sprintf("unknown event type %q, expected one of %s", s.Type, strings.Join(types, ", "))
+		if near := Nearest(s.Type, types); near != "" {
+			msg = fmt.Sprintf("unknown event type %q, did you mean %q?", s.Type, near)
+		}
+		return p, fieldErr("type", "%s", msg)
+	}
+	p.eventType, p.kind, p.count = s.Type, kind, 1
+	if s.Count != nil {
+		if *s.Count < 1 || *s.Count > MaxCount {
+			return p, fieldErr("count", "count must be from 1 to %d, got %d", MaxCount, *s.Count)
+		}
+		p.count = *s.Count
+	}
+	if s.Rate != "" {
+		if p.interval, err = ParseRate(s.Rate); err != nil {
+			return p, fieldErr("rate", "%v", err)
+		}
+	}
+	if s.APIKey != "" && s.PartnerID != "" {
+		return p, fieldErr("partnerId", "apiKey and partnerId exclude each other")
+	}
+	if s.Organization != "" && s.OrganizationID != "" {
+		return p, fieldErr("organizationId", "organization and organizationId (its deprecated spelling) exclude each other")
+	}
+	if s.Dialect != "" {
+		if p.dialect, err = bullseye.ParseDialect(s.Dialect); err != nil {
+			return p, fieldErr("dialect", "%v", err)
+		}
+	}
+	if len(s.Overrides) > 0 && string(s.Overrides) != "null" {
+		if !strings.HasPrefix(strings.TrimSpace(string(s.Overrides)), "{") {
+			return p, fieldErr("overrides", "overrides must be a JSON object (a merge patch of the payload)")
+		}
+		p.overrides = s.Overrides
+	}
+	for i, f := range s.Faults {
+		pf, err := checkFault(f, p.count)
+		if err != nil {
+			err.Field = fmt.Sprintf("faults[%d]%s", i, prefixed(err.Field))
+			return p, err
+		}
+		p.faults = append(p.faults, pf)
+	}
+	switch {
+	case s.At != nil && s.Delay != nil:
+		return p, fieldErr("delay", "at and delay exclude each other")
+	case s.At != nil:
+		p.at = s.At.UTC()
+	case s.Delay != nil:
+		if _, err := s.Delay.parse("delay"); err != nil {
+			return p, err
+		}
+	}
+	if s.Policy != nil {
+		pol, err := s.Policy.Resolve()
+		if err != nil {
+			return p, prefixField("policy", err)
+		}
+		p.policy = &pol
+	}
+	return p, nil
+}
+
+// prefixField puts a FieldError's field under parent.
+func prefixField(parent string, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: parent + prefixed(fe.Field), Msg: fe.Msg}
+	}
+	return err
+}
+
+func prefixed(field string) string {
+	if field == "" {
+		return ""
+	}
+	return "." + field
+}
+
+func signatureFault(name string) (bullseye.Fault, error) {
+	f, err := bullseye.ParseFault(name)
+	if err == nil && f != bullseye.FaultNone {
+		return f, nil
+	}
+	names := bullseye.FaultNames()
+	if near := Nearest(name, names); near != "" {
+		return "", fmt.Errorf("unknown signature fault %q, did you mean %q?", name, near)
+	}
+	return "", fmt.Errorf("unknown signature fault %q, expected one of %s", name, strings.Join(names, ", "))
+}
+
+// checkFault validates one fault of a request of count events.
+func checkFault(f Fault, count int) (fault, *FieldError) {
+	var out fault
+	if f.Signature != "" {
+		sig, err := signatureFault(f.Signature)
+		if err != nil {
+			return out, fieldErr("signature", "%v", err)
+		}
+		out.signature = sig
+	}
+	if f.Duplicate != "" {
+		after, err := ParseDuplicate(string(f.Duplicate))
+		if err != nil {
+			return out, fieldErr("duplicate", "%v", err)
+		}
+		out.duplicate, out.after = true, after
+	}
+	if f.DuplicateAfter != "" {
+		if f.Duplicate != Concurrent || !out.duplicate {
+			return out, fieldErr("duplicateAfter", `duplicateAfter (deprecated) goes with "duplicate": true; write "duplicate": %q instead`, f.DuplicateAfter)
+		}
+		after, err := ParseDuplicate(f.DuplicateAfter)
+		if err != nil {
+			return out, fieldErr("duplicateAfter", "%v", err)
+		}
+		out.after = after
+	}
+	if out.signature == bullseye.FaultNone && !out.duplicate {
+		return out, fieldErr("", "a fault needs signature or duplicate")
+	}
+	for i, e := range f.Events {
+		if e < 1 || e > count {
+			return out, fieldErr(fmt.Sprintf("events[%d]", i), "events names event %d, but the request has events 1 to %d", e, count)
+		}
+	}
+	out.events = f.Events
+	if f.Share != 0 {
+		if !(f.Share > 0 && f.Share <= 1) {
+			return out, fieldErr("share", "%s", shareHint)
+		}
+		if len(f.Events) > 0 {
+			return out, fieldErr("share", "events and share exclude each other")
+		}
+		out.share = float64(f.Share)
+	}
+	return out, nil
+}
+
+// Resolve turns the grammar's policy into the engine's, refusing explicit
+// zeros and values out of range with bullseye.Policy's own messages. Its
+// error is a *FieldError.
+func (p Policy) Resolve() (bullseye.Policy, error) {
+	var out bullseye.Policy
+	for i, d := range p.Delays {
+		v, err := d.parse(fmt.Sprintf("delays[%d]", i))
+		if err != nil {
+			return out, err
+		}
+		out.Delays = append(out.Delays, v)
+	}
+	if p.Attempts != nil {
+		out.Attempts = *p.Attempts
+		if err := bullseye.CheckAttempts(out.Attempts); err != nil {
+			return out, fieldErr("attempts", "%v", err)
+		}
+	}
+	if p.Timeout != nil {
+		v, ferr := p.Timeout.parse("timeout")
+		if ferr != nil {
+			return out, ferr
+		}
+		out.Timeout = v
+		if err := bullseye.CheckTimeout(out.Timeout); err != nil {
+			return out, fieldErr("timeout", "%v", err)
+		}
+	}
+	if err := out.WithDefaults().Validate(); err != nil {
+		return out, fieldErr("", "%v", err)
+	}
+	return out, nil
+}
+
+// organizations returns the candidates for a request: the one it names (by
+// id or externalId), else the partner's active organizations, else all.
+func (o *Ops) organizations(partnerID, field, ref string) ([]bullseye.Organization, error) {
+	if ref != "" {
+		if org, err := o.store.Organization(partnerID, ref); err == nil {
+			return []bullseye.Organization{org}, nil
+		}
+		if org, ok, _ := o.byExternalID(partnerID, ref); ok {
+			return []bullseye.Organization{org}, nil
+		}
+		return nil, fieldErr(field, "organization %q is not one of partner %s's organizations (by id or externalId)", ref, partnerID)
+	}
+	all, _, err := o.store.Organizations(partnerID, store.OrgFilter{Page: 1, PageSize: store.MaxOrganizations})
+	if err != nil {
+		return nil, err
+	}
+	var active []bullseye.Organization
+	for _, org := range all {
+		if org.Status == bullseye.OrgActive {
+			active = append(active, org)
+		}
+	}
+	if len(active) > 0 {
+		return active, nil
+	}
+	if len(all) == 0 {
+		return nil, fieldErr("organization", "partner %s has no organization; create one first", partnerID)
+	}
+	return all, nil
+}
+
+// pick goes round the candidates so events spread evenly and the same run
+// picks the same organizations, without a source of randomness.
+func (o *Ops) pick(partnerID string, orgs []bullseye.Organization) bullseye.Organization {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := o.next[partnerID]
+	o.next[partnerID] = n + 1
+	return orgs[n%len(orgs)]
+}

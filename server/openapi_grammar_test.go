@@ -1,0 +1,59 @@
+package server_test
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/bullseye-mock/bullseye-mock/ops"
+)
+
+// jsonKeys lists the JSON keys of a struct's fields.
+func jsonKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// The OpenAPI document describes the one grammar: its request bodies have
+// exactly the keys of the ops types the handlers decode into (the same
+// types a scenario file's steps are read into), so the document cannot
+// drift from what the mock accepts.
+func TestOpenAPIBodiesAreTheOpsGrammar(t *testing.T) {
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for schema, v := range map[string]any{
+		"EventRequest": ops.Send{}, "Fault": ops.Fault{}, "Policy": ops.Policy{}, "AdvanceRequest": ops.Advance{},
+	} {
+		var got []string
+		for k := range doc.Components.Schemas[schema].Properties {
+			got = append(got, k)
+		}
+		sort.Strings(got)
+		if want := jsonKeys(v); !reflect.DeepEqual(got, want) {
+			t.Errorf("components.schemas.%s properties %v; %T has %v", schema, got, v, want)
+		}
+	}
+}
