@@ -15,18 +15,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
-	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 	"unique"
@@ -304,47 +299,6 @@ func New(cfg Config) (*Sender, error) {
 	return s, nil
 }
 
-func moduleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
-// newTransport builds the shared keep-alive transport. It sets no real-time
-// timeouts: each attempt's deadline is in mock time (its context), so a
-// scaled clock shortens it and a manual clock holds it until moved.
-func newTransport(cfg Config) (*http.Transport, error) {
-	// InsecureSkipVerify is the user's explicit opt-in, for self-signed receivers.
-	tlsConf := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify}
-	if cfg.CACertFile != "" {
-		pem, err := os.ReadFile(cfg.CACertFile)
-		if err != nil {
-			return nil, fmt.Errorf("sender: CA certificates: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("sender: CA certificates: no PEM certificate in %s", cfg.CACertFile)
-		}
-		tlsConf.RootCAs = pool
-	}
-	return &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     tlsConf,
-		ForceAttemptHTTP2:   true,
-		MaxIdleConns:        max(100, cfg.Workers),
-		MaxIdleConnsPerHost: cfg.PerEndpoint,
-		IdleConnTimeout:     90 * time.Second,
-		// Keep the request headers exactly the documented ones: without this
-		// Go adds Accept-Encoding: gzip.
-		DisableCompression: true,
-	}, nil
-}
-
 // Start starts the scheduler and the workers. Calling it again does nothing.
 func (s *Sender) Start() {
 	s.startOnce.Do(func() {
@@ -486,166 +440,6 @@ func (s *Sender) lookupLocked(id string) (*delivery, bool) {
 
 // scheduleLocked puts d in the heap for an attempt at due and wakes the
 // scheduler if that is earlier than what it sleeps until.
-func (s *Sender) scheduleLocked(d *delivery, due int64) {
-	d.state = stScheduled
-	d.due = due
-	if d.attempts == 0 {
-		s.st.scheduled++
-	} else {
-		s.st.retrying++
-	}
-	s.heap.push(heapEntry{due: due, d: d})
-	if due < s.armed {
-		s.armed = math.MinInt64 // it will look again; one wake-up is enough
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// popDueLocked moves up to len(batch) entries due by now from the heap to
-// the ready state.
-func (s *Sender) popDueLocked(now int64, batch []*delivery) []*delivery {
-	for len(batch) < cap(batch) && len(s.heap) > 0 && s.heap[0].due <= now {
-		e := s.heap.pop()
-		if !s.liveLocked(e) {
-			continue
-		}
-		s.unscheduleLocked(e.d)
-		e.d.state = stReady
-		s.st.ready++
-		batch = append(batch, e.d)
-	}
-	return batch
-}
-
-func (s *Sender) unscheduleLocked(d *delivery) {
-	if d.attempts == 0 {
-		s.st.scheduled--
-	} else {
-		s.st.retrying--
-	}
-}
-
-// liveLocked tells a heap entry that still stands from one left behind by
-// Reset (the delivery was dropped; the heap is not searched to remove it).
-func (s *Sender) liveLocked(e heapEntry) bool {
-	return e.d.state == stScheduled && e.d.due == e.due
-}
-
-// headLocked returns the due time of the earliest live entry, dropping dead
-// ones on the way.
-func (s *Sender) headLocked() (int64, bool) {
-	for len(s.heap) > 0 {
-		if s.liveLocked(s.heap[0]) {
-			return s.heap[0].due, true
-		}
-		s.heap.pop()
-	}
-	return 0, false
-}
-
-// schedule is the one scheduler goroutine: it hands due deliveries to the
-// workers in batches and sleeps on one clock timer armed for the head.
-func (s *Sender) schedule() {
-	defer s.wg.Done()
-	var (
-		timer   clock.Timer
-		timerAt int64
-	)
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	batch := make([]*delivery, 0, 256)
-	for {
-		s.mu.Lock()
-		s.armed = math.MinInt64
-		batch = s.popDueLocked(s.clock.Now().UnixNano(), batch[:0])
-		var head int64
-		var ok bool
-		if len(batch) == 0 {
-			head, ok = s.headLocked()
-			s.armed = math.MaxInt64
-			if ok {
-				s.armed = head
-			}
-		}
-		s.mu.Unlock()
-
-		if len(batch) > 0 {
-			for i, d := range batch {
-				select {
-				case s.work <- d:
-				case <-s.stop:
-					s.requeue(batch[i:])
-					return
-				}
-				batch[i] = nil
-			}
-			continue
-		}
-		var fire <-chan time.Time
-		if !ok && timer != nil {
-			// Nothing scheduled: drop the timer, so that a manual clock's
-			// pending timers are only the ones that matter.
-			timer.Stop()
-			timer = nil
-		}
-		if ok {
-			if timer == nil || timerAt != head {
-				if timer != nil {
-					timer.Stop()
-				}
-				timer, timerAt = s.clock.TimerAt(time.Unix(0, head)), head
-			}
-			fire = timer.C()
-		}
-		select {
-		case <-fire:
-			timer = nil
-		case <-s.wake:
-		case <-s.stop:
-			return
-		}
-	}
-}
-
-// requeue returns deliveries the scheduler could not hand out before
-// shutdown to the heap, so that they count as pending.
-func (s *Sender) requeue(ds []*delivery) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, d := range ds {
-		if d.state == stReady {
-			s.st.ready--
-			s.scheduleLocked(d, d.due)
-		}
-	}
-}
-
-// notifyLocked wakes every Wait, Idle and Settled call. It costs nothing
-// when nobody waits: the channel exists only while someone does.
-func (s *Sender) notifyLocked() {
-	if s.changed != nil {
-		close(s.changed)
-		s.changed = nil
-	}
-}
-
-func (s *Sender) changedLocked() <-chan struct{} {
-	if s.changed == nil {
-		s.changed = make(chan struct{})
-	}
-	return s.changed
-}
-
-// Shutdown stops intake (Send returns ErrClosed), starts no new attempt,
-// and waits for the attempts in flight to finish until ctx ends; then it
-// aborts those left. It reports how many deliveries were not final, and
-// ctx's error if it ended first.
 func (s *Sender) Shutdown(ctx context.Context) (pending int, err error) {
 	s.mu.Lock()
 	first := !s.closed

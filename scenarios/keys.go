@@ -1,0 +1,51 @@
+package scenarios
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/ops"
+)
+
+// objectKeys lists the keys each object of the format accepts, by the
+// object's name in schema.json's $defs. The parser rejects any other key,
+// and a test keeps schema.json in step with this table. A send step and
+// its faults and policy are the control API's objects (ops.Send, ops.Fault,
+// ops.Policy): their keys are read off those types, not written again.
+var objectKeys = map[string][]string{
+	"scenario":     {"name", "description", "seed", "clock", "partner", "webhooks", "organizations", "retry", "steps"},
+	"clock":        {"scaled"},
+	"partner":      {"apiKey"},
+	"webhooks":     bullseye.Kinds(),
+	"webhook":      {"url", "secret", "enabled", "dialect"},
+	"organization": {"name", "externalId", "status", "tier", "credits"},
+	"retry":        jsonKeys(ops.Policy{}),
+	"policy":       jsonKeys(ops.Policy{}),
+	"step":         {"send", "webhook", "wait", "every", "expect"},
+	"send":         jsonKeys(ops.Send{}),
+	"fault":        jsonKeys(ops.Fault{}),
+	"webhook_step": {"kind", "url", "secret", "enabled", "dialect"},
+	"every":        {"schedule", "count", "for", "steps"},
+	"expect":       {"deliveries", "state", "states", "attempts", "offsets", "statuses", "faults", "duplicates"},
+}
+
+// deprecatedKeys are the snake_case spellings of earlier versions: still
+// read, as the camelCase key they stand for (the control API's case).
+var deprecatedKeys = map[string]map[string]string{
+	"partner":      {"api_key": "apiKey"},
+	"organization": {"external_id": "externalId"},
+}
+
+// jsonKeys lists the JSON keys of a struct's fields, in field order.
+func jsonKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
