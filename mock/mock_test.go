@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -289,5 +290,31 @@ func TestManyOrganizationsShareThePool(t *testing.T) {
 	}
 	if n := len(m.Partners()[0].OrganizationIDs); n != 300 {
 		t.Fatalf("%d organizations", n)
+	}
+}
+
+// mock.New refuses what serve refuses, with Validate's message; zero
+// values are the defaults.
+func TestNewValidates(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Workers: -5}, "workers must be at least 1, got -5"},
+		{Config{TimeScale: -1}, "time scale must be greater than 0"},
+		{Config{TimeScale: 2e6}, "at most 1e+06"},
+		{Config{LogCap: -1}, "log cap must be at least 1"},
+		{Config{Policy: bullseye.Policy{Attempts: 101}}, "attempts must be from 1 to 100, got 101"},
+		{Config{Dialect: "klingon"}, `unknown dialect "klingon"`},
+		{Config{APIKeys: []string{" "}}, "an API key must not be empty"},
+	} {
+		_, err := New(c.cfg)
+		var se *SettingError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("New(%+v) = %v, want a SettingError with %q", c.cfg, err, c.want)
+		}
+	}
+	if m, err := New(Config{}); err != nil || m.Config().Workers != DefaultWorkers {
+		t.Errorf("the zero Config: %v", err)
 	}
 }
