@@ -49,6 +49,16 @@ func Faults() []Fault {
 		FaultUppercase, FaultOtherBytes, FaultReserialized}
 }
 
+// MayBeAccepted reports whether a receiver that verifies signatures as the
+// vendor documents may accept a delivery with fault f. Every fault must be
+// rejected but FaultUppercase: its signature has the right bytes, and the
+// vendor's own Node.js example (Buffer.from(sig, 'hex')) decodes hex and
+// so accepts it, while the Python example (compare_digest on the hex
+// strings) rejects it. Both conform, so every surface (check, scenario
+// expectations) calls an accepted uppercase signature a note, never a
+// failure.
+func (f Fault) MayBeAccepted() bool { return f == FaultUppercase }
+
 // FaultNames lists the faults' names, in the order of Faults.
 func FaultNames() []string {
 	var out []string

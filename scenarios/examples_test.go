@@ -142,7 +142,7 @@ func TestExamplesFailWithBrokenReceiver(t *testing.T) {
 		want     string
 	}{
 		{"flaky-endpoint.yaml", down, 14, "delivery 1: failed, want delivered; delivery 1: attempts at +0s, +1m0s, +6m0s, +36m0s; want +0s, +1m0s, +6m0s"},
-		{"signature-faults.yaml", acceptAll, 26, "delivery 1 (wrong_secret): receiver answered 200; want 4xx"},
+		{"signature-faults.yaml", acceptAll, 28, "delivery 1 (wrong_secret): receiver answered 200; want 4xx"},
 		{"happy-path.yaml", down, 22, "delivery 1: failed, want delivered; delivery 1: 4 attempts, want 1; delivery 1: receiver answered 503, 503, 503, 503; want 200; delivery 2: failed, want delivered; delivery 2: 4 attempts, want 1; delivery 2: receiver answered 503, 503, 503, 503; want 200; and 7 more"},
 		{"duplicates.yaml", down, 20, "0 deliveries delivered, want 4 (states: failed 4)"},
 	}

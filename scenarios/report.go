@@ -25,9 +25,12 @@ func WriteText(w io.Writer, reports []*Report) error {
 		}
 		fmt.Fprintf(w, "%s %s (%s): %d %s, %s of mock time\n", verdict, r.Name, r.File, r.Deliveries, noun, r.MockTime)
 		for _, o := range r.Expects {
-			if o.Held {
+			switch {
+			case o.Held && o.Note != "":
+				fmt.Fprintf(w, "  ok    %s:%d:%d expect (note: %s)\n", r.File, o.Line, o.Col, o.Note)
+			case o.Held:
 				fmt.Fprintf(w, "  ok    %s:%d:%d expect\n", r.File, o.Line, o.Col)
-			} else {
+			default:
 				fmt.Fprintf(w, "  FAIL  %s:%d:%d expect: %s\n", r.File, o.Line, o.Col, o.Message)
 			}
 		}

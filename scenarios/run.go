@@ -55,6 +55,9 @@ type Outcome struct {
 	Col     int    `json:"column"`
 	Held    bool   `json:"held"`
 	Message string `json:"message,omitempty"` // what differed
+	// Note is what held but is worth knowing: an uppercase signature the
+	// receiver accepted (bullseye.Fault.MayBeAccepted).
+	Note string `json:"note,omitempty"`
 }
 
 // CheckBounded reports an every step that would never end, unless opts
