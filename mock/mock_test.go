@@ -17,6 +17,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
@@ -316,5 +317,58 @@ func TestNewValidates(t *testing.T) {
 	}
 	if m, err := New(Config{}); err != nil || m.Config().Workers != DefaultWorkers {
 		t.Errorf("the zero Config: %v", err)
+	}
+}
+
+// Billing payloads name the store's allocation: its id, credits and usage
+// agree with PUT .../credits and GET /partner/billing, whatever triggered
+// the event (here POST /_mock/events's operation).
+func TestBillingPayloadsNameTheStoresAllocation(t *testing.T) {
+	clk := clock.NewManual(time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC))
+	m := startMock(t, Config{Clock: clk})
+	key, partner := DefaultAPIKey, m.Partners()[0].ID
+	org := m.Partners()[0].OrganizationIDs[0]
+	alloc := call(t, m, key, "PUT", "/partner/organizations/"+org+"/credits", `{"credits": 2000}`)["allocation"].(map[string]any)
+	if _, err := m.ops.Emit(ops.Send{PartnerID: partner, Type: bullseye.EventVisitorIdentified, Organization: org, Count: ops.N(3)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, et := range []string{bullseye.EventCreditsLow, bullseye.EventCreditsExhausted, bullseye.EventBillingPeriodClosed, bullseye.EventCreditsAllocated} {
+		out, err := m.ops.Emit(ops.Send{PartnerID: partner, Type: et, Organization: org})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := m.ops.Delivery(out.DeliveryIDs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p fixtures.Billing
+		if err := json.Unmarshal(d.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		a := p.Allocation
+		if a.ID != alloc["id"] || a.CreditsAllocated != 2000 || a.CreditsUsed != 3 || a.CreditsAvailable != 1997 {
+			t.Errorf("%s: allocation %+v; the API says %v and 3 used", et, a, alloc)
+		}
+		if at, _ := time.Parse(time.RFC3339, alloc["allocatedAt"].(string)); !a.AllocatedAt.Equal(at) {
+			t.Errorf("%s: allocated_at %s, the API says %s", et, a.AllocatedAt, at)
+		}
+		switch {
+		case p.Threshold != nil && p.Threshold.Percent != 20:
+			t.Errorf("%s: threshold %+v, want the largest for a balance above them all", et, p.Threshold)
+		case p.Usage != nil && p.Usage.CreditsUsed != 3:
+			t.Errorf("%s: usage %+v", et, p.Usage)
+		}
+	}
+}
+
+// Partners is read from the store: an organization created through the
+// Partner API is listed at once.
+func TestPartnersAreCurrent(t *testing.T) {
+	m := startMock(t, Config{Clock: clock.NewManual(time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC))})
+	before := m.Partners()[0].OrganizationIDs
+	created := call(t, m, DefaultAPIKey, "POST", "/partner/organizations", `{"name": "Fresh", "credits": 10}`)["organization"].(map[string]any)
+	after := m.Partners()[0].OrganizationIDs
+	if len(after) != len(before)+1 || after[len(after)-1] != created["id"] || after[0] != before[0] {
+		t.Errorf("organizations %v, then %v; want %s added last", before, after, created["id"])
 	}
 }

@@ -89,7 +89,14 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 		if stamp.IsZero() {
 			stamp = o.clock.Now()
 		}
-		body, err := o.fixtures.Payload(fixtures.Event{Type: p.eventType, Dialect: p.dialect, Org: org, At: stamp, Overrides: p.overrides})
+		ev := fixtures.Event{Type: p.eventType, Dialect: p.dialect, Org: org, At: stamp, Overrides: p.overrides}
+		if p.kind == bullseye.KindBilling {
+			// One source of truth: the payload names the store's allocation.
+			if a, err := o.store.Allocation(p.partnerID, org.ID); err == nil {
+				ev.Allocation = &fixtures.Allocation{ID: a.ID, CreditsAllocated: a.CreditsAllocated, CreditsUsed: a.CreditsUsed, AllocatedAt: a.AllocatedAt}
+			}
+		}
+		body, err := o.fixtures.Payload(ev)
 		if err != nil {
 			// Only an override that breaks the payload gets here; what was
 			// sent stays sent and is reported.
