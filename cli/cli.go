@@ -160,5 +160,6 @@ func defaults() kong.Vars {
 		"default_delivery_cap": strconv.Itoa(mock.DefaultDeliveryCap), "default_shutdown_timeout": mock.DefaultShutdownTimeout.String(),
 		"default_delays": bullseye.FormatDelays(bullseye.DefaultDelays()), "default_attempts": strconv.Itoa(bullseye.DefaultAttempts),
 		"default_timeout": bullseye.DefaultTimeout.String(), "default_grace": ops.DefaultGrace.String(),
+		"event_types": strings.Join(bullseye.EventTypes(), ", "), "faults": strings.Join(bullseye.FaultNames(), ", "),
 	}
 }

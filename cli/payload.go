@@ -10,7 +10,7 @@ import (
 )
 
 type payloadCmd struct {
-	Type    string `arg:"" default:"visitor.identified" help:"Event type: visitor.identified, credits.allocated, credits.low, credits.exhausted or billing.period_closed."`
+	Type    string `arg:"" default:"visitor.identified" help:"Event type: ${event_types}."`
 	Dialect string `default:"partner" enum:"partner,integration" help:"partner (full, event_type) or integration (short, event)."`
 	Seed    int64  `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of the fake values."`
 	Compact bool   `help:"Print compact JSON, the bytes a receiver gets, instead of indented JSON."`

@@ -18,12 +18,12 @@ import (
 )
 
 type sendCmd struct {
-	Type       string   `arg:"" default:"visitor.identified" help:"Event type: visitor.identified, credits.allocated, credits.low, credits.exhausted or billing.period_closed."`
+	Type       string   `arg:"" default:"visitor.identified" help:"Event type: ${event_types}."`
 	URL        string   `name:"url" required:"" env:"BULLSEYE_MOCK_URL" help:"Receiver URL."`
 	Secret     string   `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret; without one, requests carry no signature (as the vendor does)."`
 	Count      int      `default:"1" help:"Events to send."`
 	Rate       string   `help:"Events per unit of mock time (10/s, 30/m, 2/h); all at once when omitted."`
-	Fault      []string `sep:"," placeholder:"FAULT" help:"Fault on the events: a signature fault (wrong_secret, missing, empty, non_hex, truncated, uppercase, other_bytes, reserialized), duplicate (a copy at the same instant) or duplicate:10s (a copy later). Repeatable."`
+	Fault      []string `sep:"," placeholder:"FAULT" help:"Fault on the events: a signature fault (${faults}), duplicate or duplicate:concurrent (a copy at the same instant) or duplicate:10s (a copy later). Repeatable."`
 	FaultShare float64  `name:"fault-share" default:"1" help:"Share of the events that get each fault, spread evenly (0.25: every fourth)."`
 	Dialect    string   `default:"partner" enum:"partner,integration" env:"BULLSEYE_MOCK_DIALECT" help:"partner (full, event_type) or integration (short, event)."`
 	Seed       int64    `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of the fake values."`

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
@@ -55,5 +56,30 @@ func TestOpenAPIBodiesAreTheOpsGrammar(t *testing.T) {
 		if want := jsonKeys(v); !reflect.DeepEqual(got, want) {
 			t.Errorf("components.schemas.%s properties %v; %T has %v", schema, got, v, want)
 		}
+	}
+}
+
+// The document's word lists are the vocabulary's.
+func TestOpenAPIWordLists(t *testing.T) {
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Fault struct {
+					Properties struct {
+						Signature struct{ Enum []string } `json:"signature"`
+					} `json:"properties"`
+				}
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := doc.Components.Schemas.Fault.Properties.Signature.Enum, bullseye.FaultNames(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Fault.signature enum %v, want bullseye.FaultNames() %v", got, want)
 	}
 }
