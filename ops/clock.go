@@ -112,11 +112,10 @@ func (o *Ops) nextEvent() (time.Time, bool) {
 	return next, ok
 }
 
-// idleAt waits until the sender did what the current instant allows. This
-// is the one rule for a hanging receiver: an attempt still in flight after
-// the grace period is taken to hang, and the clock moves to the next timer
-// (its timeout) when that is not past limit. When it is, the receiver holds
-// the attempt past the move: idleAt gives up with errHanging, and the
+// idleAt waits until the sender did what the current instant allows,
+// applying the one rule for a hanging receiver (hang) with the move's
+// target as the limit. When the next timer lies past it, the receiver
+// holds the attempt past the move: idleAt gives up with errHanging, and the
 // attempt times out later, when the clock passes its deadline.
 func (o *Ops) idleAt(ctx context.Context, limit time.Time) error {
 	for {
@@ -126,13 +125,26 @@ func (o *Ops) idleAt(ctx context.Context, limit time.Time) error {
 		if err == nil || ctx.Err() != nil {
 			return ctx.Err()
 		}
-		t, ok := o.manual.Next()
-		if !ok || !t.After(o.manual.Now()) || t.After(limit) {
+		if !o.hang(limit) {
 			return errHanging
 		}
-		o.log.Info("receiver not answering; moving the manual clock to the next timeout", "to", t)
-		o.manual.Set(t)
 	}
+}
+
+// hang is the one rule for a hanging receiver, shared by clock moves and
+// settles: an attempt still in flight after the grace period is taken to
+// hang, and the manual clock moves to the next timer (the attempt's
+// timeout) when that lies after now and not past limit. It reports whether
+// the clock moved.
+func (o *Ops) hang(limit time.Time) bool {
+	now := o.manual.Now()
+	t, ok := o.manual.Next()
+	if !ok || !t.After(now) || t.After(limit) {
+		return false
+	}
+	o.log.Info("receiver not answering; moving the manual clock to the next timeout", "to", t)
+	o.manual.Set(t)
+	return true
 }
 
 var errHanging = errors.New("an attempt is still in flight: its receiver does not answer")
@@ -237,26 +249,19 @@ func (o *Ops) Instant(ctx context.Context, ids []string) ([]sender.DeliveryInfo,
 	}
 }
 
-// unstick moves the manual clock to the next timer when a delivery made no
-// progress for the grace period: an attempt in flight to a receiver that
-// does not answer ends at its timeout (a timer), and one ready but waiting
-// for a worker or an endpoint slot waits for others' to end. A timer farther
-// than an attempt's timeout is not the one awaited (the attempt's own is not
-// set yet), so the clock stays.
+// unstick applies the rule of hang when a delivery made no progress for
+// the grace period. An attempt in flight ends at its timeout, so a timer
+// farther than that is not the one awaited (the attempt's own is not set
+// yet); a delivery ready but waiting for a worker or an endpoint slot waits
+// for others' attempts to end, whenever that is.
 func (o *Ops) unstick(now time.Time, stuck sender.DeliveryInfo) {
-	t, ok := o.manual.Next()
-	if !ok || !t.After(now) {
-		return
-	}
+	limit := time.Unix(1<<62, 0) // no bound
 	if stuck.State == bullseye.StateInFlight {
 		timeout := stuck.Policy.Timeout
 		if timeout <= 0 {
 			timeout = bullseye.DefaultTimeout
 		}
-		if t.After(now.Add(timeout)) {
-			return
-		}
+		limit = now.Add(timeout)
 	}
-	o.log.Info("receiver not answering; moving the manual clock to the next timeout", "to", t)
-	o.manual.Set(t)
+	o.hang(limit)
 }
