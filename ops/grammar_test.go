@@ -98,3 +98,16 @@ func FuzzSend(f *testing.F) {
 		_ = CheckSend(s)
 	})
 }
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]time.Duration{"10/s": 100 * time.Millisecond, "30/m": 2 * time.Second, "0.5/h": 2 * time.Hour, " 4 / s ": 250 * time.Millisecond} {
+		if got, err := ParseRate(in); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0/s", "10", "10/d", "-1/s", "1e400/s"} {
+		if _, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) accepted", in)
+		}
+	}
+}

@@ -4,9 +4,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
-	"time"
 )
 
 // WriteText writes the readable summary of reports: one line per scenario,
@@ -103,24 +100,3 @@ func WriteJUnit(w io.Writer, reports []*Report) error {
 	_, err := io.WriteString(w, "\n")
 	return err
 }
-
-// ParseRate reads a rate such as "10/s", "30/m" or "2/h" and returns the
-// interval between events.
-func ParseRate(s string) (time.Duration, error) {
-	m := rateRE.FindStringSubmatch(s)
-	var x float64
-	if m != nil {
-		x, _ = strconv.ParseFloat(m[1], 64)
-	}
-	if m == nil || x <= 0 {
-		return 0, fmt.Errorf(`rate %q, expected a rate such as "10/s", "30/m" or "2/h"`, s)
-	}
-	unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[m[2]]
-	d := time.Duration(float64(unit) / x)
-	if d <= 0 {
-		return 0, fmt.Errorf("rate %q is too fast: at most one event per nanosecond", s)
-	}
-	return d, nil
-}
-
-var rateRE = regexp.MustCompile(`^\s*([0-9]*\.?[0-9]+)\s*/\s*(s|m|h)\s*$`)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 var sampleReports = []*Report{
@@ -49,22 +48,9 @@ func TestWriteJUnit(t *testing.T) {
 	}
 }
 
-func TestParseRate(t *testing.T) {
-	for in, want := range map[string]time.Duration{"10/s": 100 * time.Millisecond, "30/m": 2 * time.Second, "0.5/h": 2 * time.Hour, " 4 / s ": 250 * time.Millisecond} {
-		if got, err := ParseRate(in); err != nil || got != want {
-			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "0/s", "10", "10/d", "-1/s", "1e400/s"} {
-		if _, err := ParseRate(in); err == nil {
-			t.Errorf("ParseRate(%q) accepted", in)
-		}
-	}
-}
-
-// The runner must not depend on the mock or its server, so that the server
-// can run scenarios (its control API) without an import cycle; package
-// standalone is the one place that joins them.
+// The runner is an adapter over ops: it must not depend on the mock or its
+// server, so that the mock can own the scenario runs of its control API;
+// package mock is the one place that joins them.
 func TestRunnerDoesNotImportTheMock(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	fset := token.NewFileSet()
