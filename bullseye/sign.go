@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -18,6 +20,29 @@ import (
 // secret string as is, "whsec_" prefix included).
 func Sign(secret string, body []byte) string {
 	return hex.EncodeToString(mac(secret, body))
+}
+
+// Verify checks signature against body as a strict receiver does (the
+// vendor's Python example: the exact lowercase hex, compared in constant
+// time) and says what is wrong with it.
+func Verify(secret string, body []byte, signature string) error {
+	want := Sign(secret, body)
+	switch {
+	case signature == "":
+		return errors.New("empty signature header")
+	case len(signature) != len(want):
+		return fmt.Errorf("signature has %d characters, want %d", len(signature), len(want))
+	}
+	if _, err := hex.DecodeString(signature); err != nil {
+		return errors.New("signature is not hex")
+	}
+	if hmac.Equal([]byte(signature), []byte(want)) {
+		return nil
+	}
+	if hmac.Equal([]byte(strings.ToLower(signature)), []byte(want)) {
+		return errors.New("signature is uppercase hex; the vendor sends lowercase (a receiver that decodes the hex accepts it)")
+	}
+	return errors.New("signature does not match the body and secret")
 }
 
 func mac(secret string, body []byte) []byte {

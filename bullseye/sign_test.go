@@ -295,3 +295,27 @@ func FuzzApplyFault(f *testing.F) {
 		}
 	})
 }
+
+// Verify accepts the right signature only, and says why it refuses each
+// fault's.
+func TestVerify(t *testing.T) {
+	body := []byte(`{"event_type":"visitor.identified","n":1}`)
+	const secret = "whsec_test"
+	if err := Verify(secret, body, Sign(secret, body)); err != nil {
+		t.Fatalf("the right signature: %v", err)
+	}
+	for _, f := range Faults() {
+		sig, ok, sent := ApplyFault(f, secret, body)
+		if !ok {
+			continue // no header: nothing to verify
+		}
+		err := Verify(secret, sent, sig)
+		if err == nil {
+			t.Errorf("%s: accepted", f)
+			continue
+		}
+		if f == FaultUppercase && !strings.Contains(err.Error(), "uppercase") {
+			t.Errorf("%s: %v, want it to say uppercase", f, err)
+		}
+	}
+}

@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/hmac"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -464,32 +462,8 @@ func verify(secret string, h http.Header, body []byte) (result, why string) {
 	case !present:
 		return "missing", "no " + bullseye.SignatureHeader + " header"
 	}
-	got := vals[0]
-	want := bullseye.Sign(secret, body)
-	switch {
-	case got == "":
-		return "invalid", "empty signature header"
-	case len(got) != len(want):
-		return "invalid", "signature has " + strconv.Itoa(len(got)) + " characters, want " + strconv.Itoa(len(want))
+	if err := bullseye.Verify(secret, body, vals[0]); err != nil {
+		return "invalid", err.Error()
 	}
-	if _, err := hex.DecodeString(got); err != nil {
-		return "invalid", "signature is not hex"
-	}
-	if hmac.Equal([]byte(got), []byte(want)) {
-		return "valid", ""
-	}
-	if hmac.Equal([]byte(got), []byte(toUpperHex(want))) {
-		return "invalid", "signature is uppercase hex; the vendor sends lowercase"
-	}
-	return "invalid", "signature does not match the body and secret"
-}
-
-func toUpperHex(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'a' && c <= 'f' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
+	return "valid", ""
 }
