@@ -17,7 +17,7 @@ var epoch = time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC)
 
 // newOps is the operations over a real store and a sender that is never
 // started: deliveries are scheduled and can be inspected, none is sent.
-func newOps(t *testing.T, orgs int) (*Ops, string) {
+func newOps(t testing.TB, orgs int) (*Ops, string) {
 	t.Helper()
 	st := store.New()
 	p, err := st.AddPartner("k")
@@ -176,4 +176,30 @@ func TestEmitUsesCredits(t *testing.T) {
 	if a, err := o.store.Allocation(partner, org); err != nil || a.CreditsUsed != 2 {
 		t.Errorf("credits used %d (%v), want 2", a.CreditsUsed, err)
 	}
+}
+
+// BenchmarkEmit measures one event through the operations layer (checks,
+// organization pick, payload, signing fault, scheduling) beside the payload
+// alone, the bulk of the cost: the ratio of the two is what the layer adds.
+func BenchmarkEmit(b *testing.B) {
+	b.Run("payload", func(b *testing.B) {
+		gen := fixtures.New(1)
+		org := gen.NewOrganization(epoch)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := gen.Payload(fixtures.Event{Type: bullseye.EventVisitorIdentified, Org: org, At: epoch}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("emit", func(b *testing.B) {
+		o, partner := newOps(b, 3)
+		s := Send{PartnerID: partner, Type: bullseye.EventVisitorIdentified, Faults: []Fault{{Signature: "uppercase", Share: 0.5}}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := o.Emit(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
