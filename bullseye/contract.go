@@ -23,6 +23,15 @@ const (
 // Kinds lists the webhook kinds, identification first.
 func Kinds() []string { return []string{KindIdentification, KindBilling} }
 
+// CheckKind refuses a webhook kind the vendor does not have, as a "type"
+// filter or parameter names it.
+func CheckKind(kind string) error {
+	if kind != KindIdentification && kind != KindBilling {
+		return fmt.Errorf("type must be one of %s, got %q", strings.Join(Kinds(), ", "), kind)
+	}
+	return nil
+}
+
 // Event types. EventVisitorIdentified is the vendor's; the billing events are
 // the mock's own design (the vendor documents a billing webhook but no billing
 // payload), see docs/fixtures.md.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -30,6 +31,10 @@ func (c *runCmd) Run(e *env) error {
 	var reports []*scenarios.Report
 	for _, s := range list {
 		rep, err := mock.RunScenario(e.ctx, s, scenarios.Options{URL: c.URL, Secret: c.Secret, Grace: c.Grace, Logger: e.logger})
+		var se *mock.SettingError
+		if errors.As(err, &se) {
+			return usagef("%s", configMessage(err))
+		}
 		if err != nil {
 			if rep == nil {
 				return usageError{fmt.Errorf("%s: %w", s.File, err)}

@@ -36,8 +36,8 @@ type sendCmd struct {
 // and scenario files take, with the faults' compact spelling parsed by ops.
 func (c *sendCmd) send() (ops.Send, error) {
 	s := ops.Send{Type: c.Type, Count: ops.N(c.Count), Rate: c.Rate, Dialect: c.Dialect}
-	if !(c.FaultShare > 0 && c.FaultShare <= 1) {
-		return s, &ops.FieldError{Field: "faults[0].share", Msg: fmt.Sprintf("share must be above 0 and at most 1 (0.25 or \"25%%\"), got %g", c.FaultShare)}
+	if err := ops.CheckShare(c.FaultShare); err != nil {
+		return s, &ops.FieldError{Field: "faults[0].share", Msg: err.Error()}
 	}
 	for i, spec := range c.Fault {
 		f, err := ops.ParseFaultFlag(spec)

@@ -40,7 +40,7 @@ func (o *Ops) AdvanceClock(ctx context.Context, a Advance) (Advanced, error) {
 		return Advanced{}, fmt.Errorf("the clock is not manual, so it cannot be moved: start the mock with --clock manual: %w", ErrConflict)
 	}
 	set := 0
-	for _, b := range []bool{a.By != nil, a.To != nil, a.ToNextDue} {
+	for _, b := range []bool{a.By.set(), a.To != nil, a.ToNextDue} {
 		if b {
 			set++
 		}
@@ -51,7 +51,7 @@ func (o *Ops) AdvanceClock(ctx context.Context, a Advance) (Advanced, error) {
 	before := o.manual.Now()
 	target := before
 	switch {
-	case a.By != nil:
+	case a.By.set():
 		by, err := a.By.parse("by")
 		if err != nil {
 			if strings.Contains(err.Msg, "negative") {
@@ -66,7 +66,10 @@ func (o *Ops) AdvanceClock(ctx context.Context, a Advance) (Advanced, error) {
 		}
 		target = *a.To
 	default:
-		if err := o.Idle(ctx); err != nil {
+		// Let the current instant finish first (a hanging receiver is
+		// waited for the grace period, as on every move), so that "next"
+		// is after what is in flight now.
+		if err := o.idleAt(ctx, before); err != nil && ctx.Err() != nil {
 			return Advanced{Before: before, Now: before}, nil
 		}
 		if due, ok := o.sender.NextDue(); ok && due.After(before) {
@@ -79,8 +82,9 @@ func (o *Ops) AdvanceClock(ctx context.Context, a Advance) (Advanced, error) {
 
 // advanceTo moves the manual clock to target through every attempt or timer
 // due on the way, waiting after each for the sender to do what that instant
-// allows (see idleAt). On ctx's end the clock still reaches target, and
-// the answer is false.
+// allows (see idleAt). When a receiver holds an attempt past target, the
+// clock still reaches target, and the answer is false; when ctx ends first
+// the clock stays where it got to (a cancelled wait moves nothing more).
 func (o *Ops) advanceTo(ctx context.Context, target time.Time) bool {
 	for {
 		next := target
@@ -91,7 +95,7 @@ func (o *Ops) advanceTo(ctx context.Context, target time.Time) bool {
 			o.manual.Set(next)
 		}
 		if err := o.idleAt(ctx, target); err != nil {
-			if target.After(o.manual.Now()) {
+			if errors.Is(err, errHanging) && target.After(o.manual.Now()) {
 				o.manual.Set(target)
 			}
 			return false
@@ -148,6 +152,10 @@ func (o *Ops) hang(limit time.Time) bool {
 }
 
 var errHanging = errors.New("an attempt is still in flight: its receiver does not answer")
+
+// Grace is how long a clock move waits for an attempt in flight before it
+// takes the receiver to hang.
+func (o *Ops) Grace() time.Duration { return o.grace }
 
 // Idle waits until the sender made every attempt the current mock time
 // allows. On a manual clock, that is everything until someone moves it.

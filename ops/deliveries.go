@@ -19,12 +19,17 @@ const (
 	MaxWaitTimeout     = 5 * time.Minute
 )
 
-// CheckWaitTimeout is the one range check of a wait's real-time bound.
-func CheckWaitTimeout(d time.Duration) error {
-	if d <= 0 || d > MaxWaitTimeout {
-		return fmt.Errorf("timeout must be from 1ns to %s, such as 5s, got %s", MaxWaitTimeout, d)
+// ParseWaitTimeout reads a wait's real-time bound ("" is
+// DefaultWaitTimeout): the one range check of it.
+func ParseWaitTimeout(raw string) (time.Duration, error) {
+	if raw == "" {
+		return DefaultWaitTimeout, nil
 	}
-	return nil
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 || d > MaxWaitTimeout {
+		return 0, fieldErr("timeout", "timeout must be a Go duration from 1ns to %s, such as 5s, got %q", MaxWaitTimeout, raw)
+	}
+	return d, nil
 }
 
 // Query selects deliveries. Empty filters match everything.
@@ -47,8 +52,10 @@ func (o *Ops) resolve(q Query) (sender.DeliveryQuery, error) {
 		}
 		dq.PartnerID = p
 	}
-	if q.Type != "" && !slices.Contains(bullseye.Kinds(), q.Type) {
-		return dq, fieldErr("type", "type must be one of %s, got %q", strings.Join(bullseye.Kinds(), ", "), q.Type)
+	if q.Type != "" {
+		if err := bullseye.CheckKind(q.Type); err != nil {
+			return dq, fieldErr("type", "%v", err)
+		}
 	}
 	if q.EventType != "" {
 		if _, err := bullseye.KindOf(q.EventType); err != nil {
@@ -107,8 +114,8 @@ func (c Condition) check() error {
 	if _, err := ParseStates(strings.Join(c.States, ",")); err != nil {
 		return err
 	}
-	if c.Attempts < 0 || c.Attempts > bullseye.MaxAttempts {
-		return fieldErr("attempts", "attempts must be from 1 to %d, got %d", bullseye.MaxAttempts, c.Attempts)
+	if c.Attempts < 0 || c.Attempts > bullseye.MaxAttempts { // 0: not a condition
+		return fieldErr("attempts", "attempts must be a whole number from 1 to %d", bullseye.MaxAttempts)
 	}
 	return nil
 }

@@ -60,13 +60,6 @@ func (f fault) applies(i int) bool {
 	return int(float64(i)*f.share) != int(float64(i-1)*f.share)
 }
 
-// Check validates s without creating anything: the error Emit would refuse
-// it with, a *FieldError for a bad field.
-func (o *Ops) Check(s Send) error {
-	_, err := o.prepare(s)
-	return err
-}
-
 // Emit creates the deliveries s asks for. It validates the whole request
 // first, so a bad request creates nothing.
 func (o *Ops) Emit(s Send) (Emitted, error) {
@@ -181,7 +174,7 @@ func (o *Ops) prepare(s Send) (plan, error) {
 		}
 		p.dialect = hook.Dialect
 	}
-	if s.Delay != nil {
+	if s.Delay.set() {
 		d, _ := s.Delay.parse("delay") // checkSend parsed it
 		p.at = o.clock.Now().Add(d)
 	}
@@ -240,11 +233,11 @@ func checkSend(s Send) (plan, error) {
 		p.faults = append(p.faults, pf)
 	}
 	switch {
-	case s.At != nil && s.Delay != nil:
+	case s.At != nil && s.Delay.set():
 		return p, fieldErr("delay", "at and delay exclude each other")
 	case s.At != nil:
 		p.at = s.At.UTC()
-	case s.Delay != nil:
+	case s.Delay.set():
 		if _, err := s.Delay.parse("delay"); err != nil {
 			return p, err
 		}
@@ -291,11 +284,13 @@ func signatureFault(name string) (bullseye.Fault, error) {
 func checkFault(f Fault, count int) (fault, *FieldError) {
 	var out fault
 	if f.Signature != "" {
-		sig, err := signatureFault(f.Signature)
-		if err != nil {
-			return out, fieldErr("signature", "%v", err)
-		}
-		out.signature = sig
+		if none, err := bullseye.ParseFault(f.Signature); err != nil || none != bullseye.FaultNone {
+			sig, err := signatureFault(f.Signature)
+			if err != nil {
+				return out, fieldErr("signature", "%v", err)
+			}
+			out.signature = sig
+		} // "none" is no signature fault, as bullseye.ParseFault reads it
 	}
 	if f.Duplicate != "" {
 		after, err := ParseDuplicate(string(f.Duplicate))
@@ -324,8 +319,8 @@ func checkFault(f Fault, count int) (fault, *FieldError) {
 	}
 	out.events = f.Events
 	if f.Share != 0 {
-		if !(f.Share > 0 && f.Share <= 1) {
-			return out, fieldErr("share", "%s", shareHint)
+		if err := CheckShare(float64(f.Share)); err != nil {
+			return out, fieldErr("share", "%v", err)
 		}
 		if len(f.Events) > 0 {
 			return out, fieldErr("share", "events and share exclude each other")
@@ -353,7 +348,7 @@ func (p Policy) Resolve() (bullseye.Policy, error) {
 			return out, fieldErr("attempts", "%v", err)
 		}
 	}
-	if p.Timeout != nil {
+	if p.Timeout.set() {
 		v, ferr := p.Timeout.parse("timeout")
 		if ferr != nil {
 			return out, ferr

@@ -109,11 +109,16 @@ func ParseDuplicate(s string) (time.Duration, error) {
 // percentage string ("25%").
 type Share float64
 
-// UnmarshalJSON accepts 0.25 or "25%".
+// UnmarshalJSON accepts 0.25 or "25%". An explicit zero is kept apart
+// from an absent share (the zero value, "every event") so that it is
+// refused, not read as "all".
 func (s *Share) UnmarshalJSON(b []byte) error {
 	var x float64
 	if err := json.Unmarshal(b, &x); err == nil {
 		*s = Share(x)
+		if x == 0 {
+			*s = Share(math.NaN())
+		}
 		return nil
 	}
 	var str string
@@ -128,7 +133,22 @@ func (s *Share) UnmarshalJSON(b []byte) error {
 	if strings.HasSuffix(strings.TrimSpace(str), "%") {
 		v /= 100
 	}
+	if v == 0 {
+		v = math.NaN()
+	}
 	*s = Share(v)
+	return nil
+}
+
+// CheckShare is the one range check of a share, for the CLI's
+// --fault-share too.
+func CheckShare(x float64) error {
+	switch {
+	case math.IsNaN(x): // an explicit 0, or a string that is not a number
+		return errors.New(shareHint)
+	case !(x > 0 && x <= 1):
+		return fmt.Errorf("%s, got %s", shareHint, strconv.FormatFloat(x, 'g', -1, 64))
+	}
 	return nil
 }
 
@@ -146,8 +166,11 @@ func D(d time.Duration) *Duration { v := Duration(d.String()); return &v }
 // N is an int's pointer, for Send.Count and Policy.Attempts.
 func N(n int) *int { return &n }
 
-// parse reads d for field; negative durations are refused unless
-// negativeOK.
+// set reports whether d is given: absent and "" both mean "not given", as
+// they did before the fields were typed.
+func (d *Duration) set() bool { return d != nil && strings.TrimSpace(string(*d)) != "" }
+
+// parse reads d for field, refusing negative durations.
 func (d Duration) parse(field string) (time.Duration, *FieldError) {
 	v, err := time.ParseDuration(strings.TrimSpace(string(d)))
 	if err != nil {

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,6 +61,8 @@ func TestCheckSendFields(t *testing.T) {
 		`{"type": "visitor.identified", "delay": "later"}`:                                        "delay",
 		`{"type": "visitor.identified", "rate": "fast"}`:                                          "rate",
 		`{"type": "visitor.identified", "count": "2"}`:                                            "count",
+		`{"type": "visitor.identified", "faults": [{"duplicate": "1s", "share": 0}]}`:             "faults[0].share",
+		`{"type": "visitor.identified", "faults": [{"duplicate": "1s", "share": "0%"}]}`:          "faults[0].share",
 		`{"type": "visitor.identified", "faults": [{"sig": "x"}]}`:                                "sig", // encoding/json names the key, not its path
 	} {
 		var s Send
@@ -109,5 +112,25 @@ func TestParseRate(t *testing.T) {
 		if _, err := ParseRate(in); err == nil {
 			t.Errorf("ParseRate(%q) accepted", in)
 		}
+	}
+}
+
+// "none" is no signature fault, as bullseye.ParseFault reads it; empty
+// durations are absent, as before the fields were typed.
+func TestNoneAndEmpty(t *testing.T) {
+	var s Send
+	if err := Decode([]byte(`{"type": "visitor.identified", "delay": "", "faults": [{"signature": "none", "duplicate": true}], "policy": {"timeout": ""}}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	p, err := checkSend(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := p.faults[0]; f.signature != "" || !f.duplicate || !p.at.IsZero() || p.policy.Timeout != 0 {
+		t.Errorf("plan %+v", p)
+	}
+	s.Faults = []Fault{{Signature: "none"}}
+	if err := CheckSend(s); err == nil || !strings.Contains(err.Error(), "needs signature or duplicate") {
+		t.Errorf("none alone: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func TestParseErrors(t *testing.T) {
 		{"fault empty", "steps:\n  - send:\n      type: credits.low\n      faults: [{events: [1]}]\n", `s.yaml:4:16: a fault needs signature or duplicate`},
 		{"fault event out of range", "steps:\n  - send:\n      type: credits.low\n      count: 2\n      faults: [{duplicate: concurrent, events: [3]}]\n", `s.yaml:5:49: events names event 3, but the request has events 1 to 2`},
 		{"duplicate value", "steps:\n  - send:\n      type: credits.low\n      faults: [{duplicate: sometimes}]\n", `s.yaml:4:28: duplicate must be "concurrent" or a non-negative duration such as "10s", got "sometimes"`},
-		{"share", "steps:\n  - send:\n      type: credits.low\n      faults: [{duplicate: 1s, share: 2}]\n", `s.yaml:4:39: share must be above 0 and at most 1 (0.25 or "25%")`},
+		{"share", "steps:\n  - send:\n      type: credits.low\n      faults: [{duplicate: 1s, share: 2}]\n", `s.yaml:4:39: share must be above 0 and at most 1 (0.25 or "25%"), got 2`},
 		{"wait", "steps:\n  - wait: forever\n", `s.yaml:2:11: wait is "forever", expected "settled" or a duration such as "1m"`},
 		{"cron", "steps:\n  - every: {schedule: \"61 * * * *\", count: 1, steps: [{wait: 1s}]}\n", `s.yaml:2:23: schedule "61 * * * *": end of range (61) above maximum (59): 61, expected a cron line such as "*/10 * * * * *" or "@every 10s"`},
 		{"every without steps", "steps:\n  - every: {schedule: \"@every 1s\", count: 1}\n", `s.yaml:2:12: every has no steps, expected the steps to repeat`},

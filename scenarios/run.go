@@ -244,8 +244,12 @@ func (r *runner) send(s ops.Send) error {
 	if s.APIKey == "" && s.PartnerID == "" {
 		s.PartnerID = r.partner
 	}
-	if id, ok := r.orgs[s.Organization]; ok && s.Organization != "" {
-		s.Organization = id
+	// A name of the file's organizations stands for its id, under either
+	// spelling of the key.
+	for _, ref := range []*string{&s.Organization, &s.OrganizationID} {
+		if id, ok := r.orgs[*ref]; ok && *ref != "" {
+			*ref = id
+		}
 	}
 	if s.Policy == nil {
 		s.Policy = r.s.Retry

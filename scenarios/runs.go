@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -200,9 +199,6 @@ func (rs *Runs) List() []RunInfo {
 	}
 	return out
 }
-
-// ErrNoRun is a run id the registry does not know.
-var ErrNoRun = errors.New("no such scenario run")
 
 // Get returns a run, and a channel closed when it ends.
 func (rs *Runs) Get(id string) (RunInfo, <-chan struct{}, error) {

@@ -53,13 +53,6 @@ func kindCode(kind string) uint8 {
 	return 0
 }
 
-func kindWord(k uint8) string {
-	if k == 1 {
-		return bullseye.KindBilling
-	}
-	return bullseye.KindIdentification
-}
-
 // toAttempt converts the entry to the API's form.
 func (e *logEntry) toAttempt() Attempt {
 	m := e.meta.Value()

@@ -24,11 +24,6 @@ const (
 	MaxWaitTimeout     = ops.MaxWaitTimeout
 )
 
-// advanceTimeout bounds how long a clock move waits, in real time, for the
-// attempts it makes due, so a receiver that hangs cannot hold the control
-// request forever.
-const advanceTimeout = 2 * ops.DefaultGrace
-
 // controlAPI serves the mock's own API under ControlPrefix: events,
 // deliveries and their waits, redelivery, reset, the clock, scenario runs,
 // metrics and the inspector. Every handler is a thin adapter over ops.
@@ -175,7 +170,10 @@ func (s *controlAPI) controlAdvance(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeBody(w, r, s.maxBody, &body); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), advanceTimeout)
+	// Bounded in real time, so a receiver that hangs cannot hold the
+	// request forever, and long enough for the hanging-receiver rule's
+	// grace to run out twice.
+	ctx, cancel := context.WithTimeout(r.Context(), 2*s.ops.Grace())
 	defer cancel()
 	a, err := s.ops.AdvanceClock(ctx, body)
 	if err != nil {

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
 
-	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
@@ -104,18 +104,8 @@ func (s *controlAPI) controlDelivery(w http.ResponseWriter, r *http.Request) err
 
 // waitTimeout reads ?timeout=, a real-time bound on a long-poll.
 func waitTimeout(r *http.Request) (time.Duration, error) {
-	raw := r.URL.Query().Get("timeout")
-	if raw == "" {
-		return DefaultWaitTimeout, nil
-	}
-	d, err := time.ParseDuration(raw)
-	if err == nil {
-		err = ops.CheckWaitTimeout(d)
-	}
-	if err != nil {
-		return 0, Errorf(CodeBadRequest, "timeout must be a Go duration from 1ns to %s, such as 5s, got %q", MaxWaitTimeout, raw).With("parameter", "timeout")
-	}
-	return d, nil
+	d, err := ops.ParseWaitTimeout(r.URL.Query().Get("timeout"))
+	return d, asParameter(err)
 }
 
 // condition reads what a wait for one delivery waits for: ?state=
@@ -126,10 +116,13 @@ func condition(q url.Values) (ops.Condition, error) {
 	if c.States, err = ops.ParseStates(q.Get("state")); err != nil {
 		return c, asParameter(err)
 	}
-	if _, ok := q["attempts"]; ok {
-		if c.Attempts, err = intParam(q, "attempts", 1, 1, bullseye.MaxAttempts); err != nil {
-			return c, err
+	if raw, ok := q["attempts"]; ok {
+		n, err := strconv.Atoi(raw[0])
+		if err != nil || n < 1 {
+			// 0 is "no condition" in ops; in a query it is a mistake.
+			n = -1
 		}
+		c.Attempts = n
 	}
 	return c, nil
 }
@@ -158,7 +151,7 @@ func (s *controlAPI) controlWait(w http.ResponseWriter, r *http.Request) error {
 		return nil // the client went away; nobody reads an answer
 	}
 	if err != nil {
-		return withDetail(err, "id", id)
+		return withDetail(asParameter(err), "id", id)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"timedOut": timedOut, "delivery": toDeliveryJSON(d, true)})
 	return nil

@@ -52,7 +52,7 @@ func (s *controlAPI) scenarioStart(w http.ResponseWriter, r *http.Request) error
 	case errors.As(err, &pe):
 		return Errorf(CodeBadRequest, "%v", err).With("file", file)
 	case errors.Is(err, scenarios.ErrBusy):
-		return toError(err).With("limit", scenarios.MaxRunning)
+		return toError(err).With("limit", scenarios.MaxRunning).With("running", scenarios.MaxRunning)
 	case err != nil:
 		return withDetail(err, "file", file)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/ops"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 // The control API is tested against the whole mock (real sender, real
@@ -501,8 +500,6 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
-
-type senderInfo = sender.DeliveryInfo
 
 func TestSinkVerifiesWithWebhookSecret(t *testing.T) {
 	h := newHarness(t, nil)

@@ -121,7 +121,7 @@ func asParameter(err error) error {
 	if errors.As(err, &fe) {
 		e := Errorf(CodeBadRequest, "%s", fe.Msg)
 		if fe.Field != "" {
-			e = e.With("parameter", fe.Field)
+			e = e.With("parameter", fe.Field).With("field", fe.Field)
 		}
 		return e
 	}

@@ -154,12 +154,20 @@ func (s *Server) routes() {
 
 // ConfigureSink sets up the built-in receiver name, as PUT /_mock/sink/{name}.
 func (s *Server) ConfigureSink(name string, cfg SinkConfig) (SinkInfo, error) {
+	if s.sink == nil {
+		return SinkInfo{}, Errorf(CodeNotFound, "this server has no control API, so no sinks")
+	}
 	return s.sink.ConfigureSink(name, cfg)
 }
 
 // SinkRequests returns what the sink name recorded, oldest first, and
 // whether it exists: the in-process test server reads it without HTTP.
-func (s *Server) SinkRequests(name string) ([]SinkRequest, bool) { return s.sink.SinkRequests(name) }
+func (s *Server) SinkRequests(name string) ([]SinkRequest, bool) {
+	if s.sink == nil {
+		return nil, false
+	}
+	return s.sink.SinkRequests(name)
+}
 
 // apiHandler serves an authenticated Partner API request of partner p.
 // The partner is an argument rather than a context value, which would cost

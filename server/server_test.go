@@ -271,7 +271,7 @@ func TestBadInput(t *testing.T) {
 		{"page word", "GET", "/api/v1/partner/webhooks/logs?page=two", ``, 400, CodeBadRequest, `got "two"`},
 		{"page size big", "GET", "/api/v1/partner/webhooks/logs?pageSize=101", ``, 400, CodeBadRequest, "pageSize must be an integer from 1 to 100"},
 		{"page size negative", "GET", "/api/v1/partner/organizations?pageSize=-1", ``, 400, CodeBadRequest, "pageSize must be an integer"},
-		{"log type", "GET", "/api/v1/partner/webhooks/logs?type=sms", ``, 400, CodeBadRequest, "type must be identification or billing"},
+		{"log type", "GET", "/api/v1/partner/webhooks/logs?type=sms", ``, 400, CodeBadRequest, "type must be one of identification, billing"},
 		{"log status", "GET", "/api/v1/partner/webhooks/logs?status=ok", ``, 400, CodeBadRequest, "status must be one of delivered, retrying, failed, canceled"},
 		{"org status", "GET", "/api/v1/partner/organizations?status=gone", ``, 400, CodeBadRequest, "status must be one of active, canceled, suspended"},
 		{"unknown path", "GET", "/api/v1/partner/nothing", ``, 404, CodeNotFound, "no such endpoint: GET /api/v1/partner/nothing"},

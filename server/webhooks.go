@@ -161,8 +161,10 @@ func (s *partnerAPI) getLogs(w http.ResponseWriter, r *http.Request, p store.Par
 		return err
 	}
 	typ := q.Get("type")
-	if typ != "" && typ != bullseye.KindIdentification && typ != bullseye.KindBilling {
-		return Errorf(CodeBadRequest, "type must be identification or billing, got %q", typ).With("parameter", "type")
+	if typ != "" {
+		if err := bullseye.CheckKind(typ); err != nil {
+			return Errorf(CodeBadRequest, "%v", err).With("parameter", "type")
+		}
 	}
 	status := q.Get("status")
 	if status != "" && !slices.Contains(bullseye.Statuses(), status) {
