@@ -101,26 +101,27 @@ func parseAll(e *env, files []string) ([]*scenarios.Scenario, error) {
 }
 
 // runScenarios runs scenarios inside a serving mock, one after the other, on
-// the server's clock, logging each step and expectation; the channel closes
-// when they have all ended (every steps without a bound end with e.ctx).
-func runScenarios(e *env, m *mock.Mock, list []*scenarios.Scenario) <-chan struct{} {
-	done := make(chan struct{})
+// the server's clock, logging each step and expectation. They run under the
+// mock's registry of scenario runs, so GET /_mock/scenarios/runs lists them
+// and the mock's Close stops them (every steps without a bound run until
+// then); this goroutine only starts the next when one ends.
+func runScenarios(e *env, m *mock.Mock, list []*scenarios.Scenario) {
 	go func() {
-		defer close(done)
 		for _, s := range list {
 			e.logger.Info("scenario started", "scenario", s.Name, "file", s.File)
-			rep, err := scenarios.Run(e.ctx, m.Ops(), s, scenarios.Options{Unbounded: true, LeaveClock: true, Logger: e.logger, APIKey: m.Partners()[0].Key})
+			run, done, err := m.StartScenario(s, scenarios.Options{Unbounded: true, LeaveClock: true})
 			if err != nil {
-				e.logger.Warn("scenario stopped", "scenario", s.Name, "err", err)
-				if e.ctx.Err() != nil {
-					return
-				}
+				e.logger.Warn("scenario not started", "scenario", s.Name, "err", err)
 				continue
 			}
-			if rep.Error != "" {
-				e.logger.Warn("scenario stopped", "scenario", s.Name, "err", rep.Error)
+			select {
+			case <-done:
+			case <-e.ctx.Done():
+				return
+			}
+			if info, _, err := m.Runs().Get(run.ID); err == nil && info.Error != "" {
+				e.logger.Warn("scenario stopped", "scenario", s.Name, "err", info.Error)
 			}
 		}
 	}()
-	return done
 }

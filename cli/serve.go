@@ -189,7 +189,7 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	printBanner(e.stdout, m, c.TLSCAOut)
 	e.logger.Info("serving", "url", m.URL(), "partners", len(m.Partners()), "seed", cfg.Seed, "time_scale", cfg.TimeScale)
-	scenariosDone := runScenarios(e, m, scens)
+	runScenarios(e, m, scens)
 
 	select {
 	case <-e.ctx.Done():
@@ -197,7 +197,6 @@ func (c *serveCmd) Run(e *env) error {
 		_, _ = m.Close(context.Background()) // stop the sender; the serve error is what matters
 		return fmt.Errorf("server stopped: %w", err)
 	}
-	<-scenariosDone // they end with e.ctx, before the sender stops
 	e.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	pending, err := m.Close(context.Background())
 	if pending > 0 {

@@ -277,6 +277,16 @@ func (m *Mock) seed() error {
 	return nil
 }
 
+// StartScenario runs a parsed scenario on this mock in the background,
+// under the registry the control API lists and Close stops (serve
+// --scenario's files). The channel closes when the run ends.
+func (m *Mock) StartScenario(s *scenarios.Scenario, opts scenarios.Options) (scenarios.RunInfo, <-chan struct{}, error) {
+	return m.runs.Run(s, opts)
+}
+
+// Runs is the mock's registry of scenario runs.
+func (m *Mock) Runs() *scenarios.Runs { return m.runs }
+
 // Ops is the mock's operations layer: every operation the control API,
 // scenario files and the CLI have, for a Go program to call in-process.
 func (m *Mock) Ops() *ops.Ops { return m.ops }

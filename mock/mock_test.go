@@ -19,6 +19,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/ops"
+	"github.com/bullseye-mock/bullseye-mock/scenarios"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -370,5 +371,40 @@ func TestPartnersAreCurrent(t *testing.T) {
 	after := m.Partners()[0].OrganizationIDs
 	if len(after) != len(before)+1 || after[len(after)-1] != created["id"] || after[0] != before[0] {
 		t.Errorf("organizations %v, then %v; want %s added last", before, after, created["id"])
+	}
+}
+
+// serve --scenario's files run under the registry: the control API lists
+// them, and Close stops one that would never end.
+func TestStartScenarioUnderTheRegistry(t *testing.T) {
+	m, err := New(Config{Clock: clock.NewManual(time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Parse("forever.yaml", []byte("steps: [{every: {schedule: '@every 1s', steps: [{wait: 1s}]}}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.StartScenario(sc, scenarios.Options{LeaveClock: true}); err == nil || !strings.Contains(err.Error(), "forever.yaml:1:9: every") {
+		t.Fatalf("an unbounded file without Unbounded: %v", err)
+	}
+	run, done, err := m.StartScenario(sc, scenarios.Options{LeaveClock: true, Unbounded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list := m.Runs().List(); len(list) != 1 || list[0].ID != run.ID || list[0].State != scenarios.RunRunning {
+		t.Fatalf("runs %+v", list)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if info, _, _ := m.Runs().Get(run.ID); info.State != scenarios.RunError {
+		t.Errorf("after Close the run is %+v", info)
 	}
 }

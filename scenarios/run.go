@@ -62,15 +62,17 @@ type Outcome struct {
 
 // CheckBounded reports an every step that would never end, unless opts
 // allow it: run it before starting anything a run needs.
-func CheckBounded(s *Scenario, opts Options) error { return checkBounded(s.Steps, opts) }
+func CheckBounded(s *Scenario, opts Options) error { return checkBounded(s.File, s.Steps, opts) }
 
-func checkBounded(steps []Step, opts Options) error {
+// checkBounded's error is an *Error at the every step, like a parse error:
+// the file cannot run as asked.
+func checkBounded(file string, steps []Step, opts Options) error {
 	for _, st := range steps {
 		if e := st.Every; e != nil {
 			if e.Count == 0 && e.For == 0 && !opts.Unbounded {
-				return fmt.Errorf("line %d: every %q has neither count nor for, so it never ends; bound it, or run it with serve --scenario", st.Line, e.Spec)
+				return &Error{File: file, Line: st.Line, Col: st.Col, Msg: fmt.Sprintf("every %q has neither count nor for, so it never ends; bound it, or run it with serve --scenario", e.Spec)}
 			}
-			if err := checkBounded(e.Steps, opts); err != nil {
+			if err := checkBounded(file, e.Steps, opts); err != nil {
 				return err
 			}
 		}
@@ -85,7 +87,7 @@ func checkBounded(steps []Step, opts Options) error {
 // setup the mock refuses, a cancelled context), with the report so far when
 // the run had started; failed expectations are in the report.
 func Run(ctx context.Context, o *ops.Ops, s *Scenario, opts Options) (*Report, error) {
-	if err := checkBounded(s.Steps, opts); err != nil {
+	if err := CheckBounded(s, opts); err != nil {
 		return nil, err
 	}
 	r := &runner{o: o, s: s, opts: opts, move: !opts.LeaveClock, rep: &Report{Name: s.Name, File: s.File}, orgs: map[string]string{}}

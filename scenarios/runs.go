@@ -125,14 +125,32 @@ func (rs *Runs) Start(file string, data []byte, leaveClock bool) (RunInfo, error
 	if err != nil {
 		return RunInfo{}, err
 	}
+	info, _, err := rs.Run(sc, Options{LeaveClock: leaveClock})
+	return info, err
+}
+
+// Run runs a parsed scenario in the background under the registry (serve
+// --scenario's files too), as the registry's default partner unless opts
+// or the file name one; the channel closes when the run ends.
+func (rs *Runs) Run(sc *Scenario, opts Options) (RunInfo, <-chan struct{}, error) {
+	if err := CheckBounded(sc, opts); err != nil {
+		return RunInfo{}, nil, err
+	}
+	if opts.APIKey == "" {
+		opts.APIKey = rs.key
+	}
+	if opts.Logger == nil {
+		opts.Logger = rs.log
+	}
+	file := sc.File
 	rs.mu.Lock()
 	if rs.closed {
 		rs.mu.Unlock()
-		return RunInfo{}, ErrStopped
+		return RunInfo{}, nil, ErrStopped
 	}
 	if rs.running >= MaxRunning {
 		rs.mu.Unlock()
-		return RunInfo{}, ErrBusy
+		return RunInfo{}, nil, ErrBusy
 	}
 	rs.running++
 	rs.wg.Add(1)
@@ -148,7 +166,7 @@ func (rs *Runs) Start(file string, data []byte, leaveClock bool) (RunInfo, error
 
 	go func() {
 		defer rs.wg.Done()
-		rep, err := rs.run(rs.ctx, sc, Options{LeaveClock: leaveClock, Logger: rs.log, APIKey: rs.key})
+		rep, err := rs.run(rs.ctx, sc, opts)
 		rs.mu.Lock()
 		defer rs.mu.Unlock()
 		rs.running--
@@ -163,7 +181,7 @@ func (rs *Runs) Start(file string, data []byte, leaveClock bool) (RunInfo, error
 		}
 		close(sr.done)
 	}()
-	return out, nil
+	return out, sr.done, nil
 }
 
 // evictLocked drops the oldest finished runs beyond maxRuns.
