@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -231,4 +232,19 @@ func ParseFaultFlag(s string) (Fault, error) {
 		return Fault{}, err
 	}
 	return f, nil
+}
+
+// JSONKeys lists the JSON keys of a struct's fields, in field order: how
+// the scenario format and the documents' tests read the grammar off these
+// types instead of writing it again.
+func JSONKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
 }

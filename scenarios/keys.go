@@ -1,9 +1,6 @@
 package scenarios
 
 import (
-	"reflect"
-	"strings"
-
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/ops"
 )
@@ -20,11 +17,11 @@ var objectKeys = map[string][]string{
 	"webhooks":     bullseye.Kinds(),
 	"webhook":      {"url", "secret", "enabled", "dialect"},
 	"organization": {"name", "externalId", "status", "tier", "credits"},
-	"retry":        jsonKeys(ops.Policy{}),
-	"policy":       jsonKeys(ops.Policy{}),
+	"retry":        ops.JSONKeys(ops.Policy{}),
+	"policy":       ops.JSONKeys(ops.Policy{}),
 	"step":         {"send", "webhook", "wait", "every", "expect"},
-	"send":         jsonKeys(ops.Send{}),
-	"fault":        jsonKeys(ops.Fault{}),
+	"send":         ops.JSONKeys(ops.Send{}),
+	"fault":        ops.JSONKeys(ops.Fault{}),
 	"webhook_step": {"kind", "url", "secret", "enabled", "dialect"},
 	"every":        {"schedule", "count", "for", "steps"},
 	"expect":       {"deliveries", "state", "states", "attempts", "offsets", "statuses", "faults", "duplicates"},
@@ -35,17 +32,4 @@ var objectKeys = map[string][]string{
 var deprecatedKeys = map[string]map[string]string{
 	"partner":      {"api_key": "apiKey"},
 	"organization": {"external_id": "externalId"},
-}
-
-// jsonKeys lists the JSON keys of a struct's fields, in field order.
-func jsonKeys(v any) []string {
-	t := reflect.TypeOf(v)
-	var out []string
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
-		}
-	}
-	return out
 }

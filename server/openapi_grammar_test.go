@@ -5,26 +5,11 @@ import (
 	"os"
 	"reflect"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/ops"
 )
-
-// jsonKeys lists the JSON keys of a struct's fields.
-func jsonKeys(v any) []string {
-	t := reflect.TypeOf(v)
-	var out []string
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
 
 // The OpenAPI document describes the one grammar: its request bodies have
 // exactly the keys of the ops types the handlers decode into (the same
@@ -53,7 +38,9 @@ func TestOpenAPIBodiesAreTheOpsGrammar(t *testing.T) {
 			got = append(got, k)
 		}
 		sort.Strings(got)
-		if want := jsonKeys(v); !reflect.DeepEqual(got, want) {
+		want := ops.JSONKeys(v)
+		sort.Strings(want)
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("components.schemas.%s properties %v; %T has %v", schema, got, v, want)
 		}
 	}
