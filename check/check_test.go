@@ -15,6 +15,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/check"
 	"github.com/bullseye-mock/bullseye-mock/examples/receivers/naive"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
 )
 
 const secret = "whsec_check_test"
@@ -139,8 +140,11 @@ func TestUnreachable(t *testing.T) {
 // Selecting cases leaves the others' bytes unchanged: a case's payloads
 // come from the seed and its own name.
 func TestSelectionKeepsBytes(t *testing.T) {
-	all := runAgainst(t, naive.Flaws{}, check.Config{})
-	one := runAgainst(t, naive.Flaws{}, check.Config{Cases: []string{"raw_whitespace"}})
+	// One instant for both runs: payloads carry it, and two runs on the real
+	// clock straddle a second now and then.
+	now := func() time.Time { return fixtures.ExampleTime() }
+	all := runAgainst(t, naive.Flaws{}, check.Config{Now: now})
+	one := runAgainst(t, naive.Flaws{}, check.Config{Now: now, Cases: []string{"raw_whitespace"}})
 	if len(one.Results) != 1 || len(one.Skipped) != len(check.Names())-1 {
 		t.Fatalf("results %d skipped %d", len(one.Results), len(one.Skipped))
 	}
