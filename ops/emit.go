@@ -136,7 +136,7 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 }
 
 func senderErr(err error) error {
-	if err == sender.ErrClosed {
+	if errors.Is(err, sender.ErrClosed) {
 		return fmt.Errorf("the mock is shutting down: %w", ErrConflict)
 	}
 	return err

@@ -24,9 +24,5 @@ func decodeBody(w http.ResponseWriter, r *http.Request, maxBody int64, v any) er
 		}
 		return Errorf(CodeBadRequest, "could not read the request body: %v", err)
 	}
-	return decodeJSON(body, v)
+	return ops.Decode(body, v) // the one strict decoder of every JSON body and scenario step
 }
-
-// decodeJSON reads a JSON object through ops.Decode, the one strict
-// decoder of every JSON body and scenario step.
-func decodeJSON(body []byte, v any) error { return ops.Decode(body, v) }
