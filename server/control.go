@@ -18,12 +18,6 @@ import (
 // contract: tests outside the project call these paths.
 const ControlPrefix = "/_mock"
 
-// Long-poll bounds of the wait endpoints (ops holds them).
-const (
-	DefaultWaitTimeout = ops.DefaultWaitTimeout
-	MaxWaitTimeout     = ops.MaxWaitTimeout
-)
-
 // controlAPI serves the mock's own API under ControlPrefix: events,
 // deliveries and their waits, redelivery, reset, the clock, scenario runs,
 // metrics and the inspector. Every handler is a thin adapter over ops.
