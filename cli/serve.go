@@ -48,7 +48,7 @@ func prefixPolicy(err error) error {
 // settingFlags names the flag of each mock.Config setting Validate checks.
 var settingFlags = map[string]string{
 	"TimeScale": "--time-scale", "APIKeys": "--api-key", "Organizations": "--organizations", "Workers": "--workers",
-	"PerEndpoint": "--per-endpoint", "LogCap": "--log-cap", "DeliveryCap": "--delivery-cap", "RateLimit": "--rate-limit",
+	"PerEndpoint": "--per-endpoint", "LogCap": "--log-cap", "DeliveryCap": "--delivery-cap", "JournalCap": "--journal-cap", "RateLimit": "--rate-limit",
 	"MaxBody": "--max-body", "ShutdownTimeout": "--shutdown-timeout", "Dialect": "--dialect", "Policy": "--retry-delays/--max-attempts/--timeout",
 	"Grace": "--grace",
 }
@@ -81,6 +81,7 @@ type serveCmd struct {
 	Workers            int    `default:"${default_workers}" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
 	PerEndpoint        int    `name:"per-endpoint" default:"${default_per_endpoint}" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
 	LogCap             int    `name:"log-cap" default:"${default_log_cap}" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
+	JournalCap         int    `name:"journal-cap" default:"${default_journal_cap}" env:"BULLSEYE_MOCK_JOURNAL_CAP" help:"Partner API requests kept in the journal (GET /_mock/requests); the oldest are evicted."`
 	DeliveryCap        int    `name:"delivery-cap" default:"${default_delivery_cap}" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`
 	CACert             string `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for https receivers."`
 	InsecureSkipVerify bool   `name:"insecure-skip-verify" env:"BULLSEYE_MOCK_INSECURE_SKIP_VERIFY" help:"Do not verify receivers' TLS certificates."`
@@ -118,6 +119,7 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 		PerEndpoint:        c.PerEndpoint,
 		LogCap:             c.LogCap,
 		DeliveryCap:        c.DeliveryCap,
+		JournalCap:         c.JournalCap,
 		UserAgent:          programName + "/" + Version,
 		CACertFile:         c.CACert,
 		InsecureSkipVerify: c.InsecureSkipVerify,

@@ -19,6 +19,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/journal"
 	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
 	"github.com/bullseye-mock/bullseye-mock/sender"
@@ -41,6 +42,7 @@ const (
 	DefaultPerEndpoint     = sender.DefaultPerEndpoint
 	DefaultLogCap          = sender.DefaultLogCap
 	DefaultDeliveryCap     = sender.DefaultDeliveryCap
+	DefaultJournalCap      = journal.DefaultCap
 	// MaxTimeScale keeps mock time within time.Duration's range for years:
 	// past a million, scaled nanoseconds overflow within minutes.
 	MaxTimeScale = 1_000_000
@@ -67,6 +69,7 @@ type Config struct {
 	PerEndpoint        int
 	LogCap             int
 	DeliveryCap        int // finished deliveries kept in full for inspection
+	JournalCap         int // Partner API requests kept in the journal
 	UserAgent          string
 	CACertFile         string
 	InsecureSkipVerify bool
@@ -106,6 +109,7 @@ func (c *Config) Defaults() {
 	setDefault(&c.PerEndpoint, DefaultPerEndpoint)
 	setDefault(&c.LogCap, DefaultLogCap)
 	setDefault(&c.DeliveryCap, DefaultDeliveryCap)
+	setDefault(&c.JournalCap, DefaultJournalCap)
 	if c.MaxBody == 0 {
 		c.MaxBody = DefaultMaxBody
 	}
@@ -161,6 +165,9 @@ func (c Config) Validate() error {
 		if f.v < 1 {
 			return bad(f.setting, "%s must be at least 1, got %d", f.name, f.v)
 		}
+	}
+	if c.JournalCap < 1 || c.JournalCap > journal.MaxCap {
+		return bad("JournalCap", "journal cap must be from 1 to %d, got %d", journal.MaxCap, c.JournalCap)
 	}
 	if c.RateLimit < 0 {
 		return bad("RateLimit", "rate limit must not be negative, got %d", c.RateLimit)
@@ -224,7 +231,8 @@ func New(cfg Config) (*Mock, error) {
 		return nil, err
 	}
 	m := &Mock{cfg: cfg, store: st, sender: snd}
-	m.ops = ops.New(ops.Config{Store: st, Sender: snd, Fixtures: gen, Clock: cfg.Clock, Logger: cfg.Logger, Grace: cfg.Grace})
+	m.ops = ops.New(ops.Config{Store: st, Sender: snd, Fixtures: gen, Clock: cfg.Clock, Logger: cfg.Logger, Grace: cfg.Grace,
+		Seed: cfg.Seed, JournalCap: cfg.JournalCap})
 	if err := m.seed(); err != nil {
 		return nil, err
 	}

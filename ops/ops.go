@@ -14,12 +14,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/apifault"
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/journal"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
@@ -43,6 +46,12 @@ type Config struct {
 	Logger   *slog.Logger
 	// Grace: see DefaultGrace; 0 means DefaultGrace.
 	Grace time.Duration
+	// Seed makes generated API keys and Partner API fault shares
+	// reproducible.
+	Seed int64
+	// JournalCap bounds the journal of Partner API requests;
+	// 0 means journal.DefaultCap.
+	JournalCap int
 }
 
 // Ops runs the mock's operations. It is safe for concurrent use.
@@ -55,14 +64,19 @@ type Ops struct {
 	log      *slog.Logger
 	grace    time.Duration
 
+	journal *journal.Journal
+	faults  *apifault.Set
+
 	mu      sync.Mutex
 	next    map[string]int // per partner: which organization gets the next event
+	rng     *rand.Rand     // generated API keys
 	onReset []func()
 }
 
 // New returns the operations over cfg's parts.
 func New(cfg Config) *Ops {
-	o := &Ops{store: cfg.Store, sender: cfg.Sender, fixtures: cfg.Fixtures, clock: cfg.Clock, log: cfg.Logger, grace: cfg.Grace, next: map[string]int{}}
+	o := &Ops{store: cfg.Store, sender: cfg.Sender, fixtures: cfg.Fixtures, clock: cfg.Clock, log: cfg.Logger, grace: cfg.Grace, next: map[string]int{},
+		journal: journal.New(cfg.JournalCap), faults: apifault.NewSet(cfg.Seed), rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6b6579))}
 	o.manual, _ = cfg.Clock.(*clock.Manual)
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
@@ -113,7 +127,7 @@ func (o *Ops) Partner(apiKey, partnerID string) (string, error) {
 	case apiKey != "" && partnerID != "":
 		return "", fieldErr("partnerId", "apiKey and partnerId exclude each other")
 	case apiKey != "":
-		p, ok := o.store.Authenticate(apiKey)
+		p, _, ok := o.store.Authenticate(apiKey)
 		if !ok {
 			return "", fieldErr("apiKey", "no partner has apiKey %q", apiKey)
 		}
@@ -219,12 +233,15 @@ func (o *Ops) OnReset(f func()) {
 	o.onReset = append(o.onReset, f)
 }
 
-// Reset forgets deliveries, the attempt log, counters and what the
-// surfaces recorded. Partners, webhooks, organizations and the clock are
-// kept: they are the setup a test suite makes once, while deliveries are
-// what each test looks at.
+// Reset forgets deliveries, the attempt log, counters, the journal of
+// Partner API requests, the Partner API faults and what the surfaces
+// recorded. Partners, their API keys, webhooks, organizations and the
+// clock are kept: they are the setup a test suite makes once, while
+// deliveries, requests and faults are what each test makes and looks at.
 func (o *Ops) Reset() {
 	o.sender.Reset()
+	o.journal.Reset()
+	o.faults.Reset()
 	o.mu.Lock()
 	hooks := append([]func(){}, o.onReset...)
 	o.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 const (
 	CodeBadRequest       = "BadRequest"
 	CodeUnauthorized     = "Unauthorized"
+	CodeForbidden        = "Forbidden" // the mock's choice: the vendor documents scopes, not the status
 	CodeNotFound         = "NotFound"
 	CodeMethodNotAllowed = "MethodNotAllowed"
 	CodeConflict         = "Conflict"
@@ -28,6 +29,7 @@ const (
 var statusCodes = map[string]int{
 	CodeBadRequest:       http.StatusBadRequest,
 	CodeUnauthorized:     http.StatusUnauthorized,
+	CodeForbidden:        http.StatusForbidden,
 	CodeNotFound:         http.StatusNotFound,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	CodeConflict:         http.StatusConflict,
@@ -35,6 +37,17 @@ var statusCodes = map[string]int{
 	CodeUnprocessable:    http.StatusUnprocessableEntity,
 	CodeTooManyRequests:  http.StatusTooManyRequests,
 	CodeInternalError:    http.StatusInternalServerError,
+}
+
+// codeOf names a status as the error JSON's code: the vendor's code where
+// it has one, else the status text without spaces ("ServiceUnavailable").
+func codeOf(status int) string {
+	for code, st := range statusCodes {
+		if st == status {
+			return code
+		}
+	}
+	return strings.ReplaceAll(http.StatusText(status), " ", "")
 }
 
 // Error is the one error type handlers return; its JSON is the vendor's

@@ -1,11 +1,17 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"strconv"
+	"time"
+
+	"github.com/bullseye-mock/bullseye-mock/apifault"
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
@@ -16,6 +22,7 @@ import (
 // webhooks, logs, organizations and billing, each request authenticated
 // and rate limited per partner.
 type partnerAPI struct {
+	ops      *ops.Ops
 	store    *store.Store
 	emitter  Emitter
 	logs     LogReader
@@ -38,16 +45,22 @@ const (
 	hdrReset     = "X-Ratelimit-Reset"
 )
 
-// guard checks X-Partner-API-Key and applies the rate limit, writing the
-// error when the request may not go on. The limit counts unauthenticated
-// requests per client address, so guessing keys is limited too; the
-// headers go on every response either way.
+// guard checks X-Partner-API-Key and applies the rate limit, then any
+// Partner API fault, then the key's scopes, writing the answer when the
+// request may not go on. The limit counts unauthenticated requests per
+// client address, so guessing keys is limited too; its headers go on every
+// response, faulted ones included. A fault answers before the key is
+// judged, as an outage would.
 func (s *partnerAPI) guard(w http.ResponseWriter, r *http.Request) (store.Partner, bool) {
 	var key string
 	if v := r.Header[hdrAPIKey]; len(v) > 0 { // indexed directly: Get would canonicalise the name each time
 		key = v[0]
 	}
-	p, ok := s.store.Authenticate(key)
+	p, k, ok := s.ops.Authenticate(key)
+	rec, _ := w.(*recorder)
+	if rec != nil {
+		rec.partnerID = p.ID
+	}
 	if s.limiter != nil {
 		bucket := p.ID // a UUID, so it never looks like an "addr:" bucket
 		if !ok {
@@ -70,6 +83,14 @@ func (s *partnerAPI) guard(w http.ResponseWriter, r *http.Request) (store.Partne
 			return store.Partner{}, false
 		}
 	}
+	if f, fired := s.ops.FireAPIFault(r.Method, r.URL.Path, p.ID); fired {
+		if rec != nil {
+			rec.fault = f.ID
+		}
+		if answered := applyFault(w, r, f); answered {
+			return store.Partner{}, false
+		}
+	}
 	if !ok {
 		msg := "missing X-Partner-API-Key header"
 		if key != "" {
@@ -78,5 +99,44 @@ func (s *partnerAPI) guard(w http.ResponseWriter, r *http.Request) (store.Partne
 		writeError(w, Errorf(CodeUnauthorized, "%s", msg))
 		return store.Partner{}, false
 	}
+	if !bullseye.ScopesAllow(k.Scopes, r.Method) {
+		need := bullseye.RequiredScope(r.Method)
+		writeError(w, Errorf(CodeForbidden, "this API key lacks the %s scope that %s requests need", need, r.Method).
+			With("requiredScope", need).With("scopes", k.Scopes))
+		return store.Partner{}, false
+	}
 	return p, true
+}
+
+// applyFault waits out a fault's latency, then answers its status or
+// closes the connection; false means the request goes on as normal.
+func applyFault(w http.ResponseWriter, r *http.Request, f apifault.Fault) bool {
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			panic(http.ErrAbortHandler) // the client left: nobody reads an answer
+		}
+	}
+	switch {
+	case f.Close:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+			panic(http.ErrAbortHandler) // journaled as closed, then net/http lets it go
+		}
+		panic(http.ErrAbortHandler) // HTTP/2: aborting resets the stream
+	case f.Status != 0:
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		}
+		msg := f.Message
+		if msg == "" {
+			msg = fmt.Sprintf("%d %s (the mock's fault %s)", f.Status, http.StatusText(f.Status), f.ID)
+		}
+		writeJSON(w, f.Status, &Error{Code: codeOf(f.Status), Message: msg, Details: map[string]any{"fault": f.ID}})
+		return true
+	}
+	return false
 }

@@ -88,7 +88,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{log: cfg.Logger}
 	s.partner = &partnerAPI{
-		store: cfg.Store, emitter: cfg.Emitter, logs: cfg.Logs, fixtures: cfg.Fixtures, clock: cfg.Clock,
+		ops: cfg.Ops, store: cfg.Store, emitter: cfg.Emitter, logs: cfg.Logs, fixtures: cfg.Fixtures, clock: cfg.Clock,
 		strict: cfg.StrictHTTPS, maxBody: cfg.MaxBody, log: cfg.Logger, notAllowed: s.methodNotAllowed,
 	}
 	if s.partner.emitter == nil {
@@ -122,6 +122,14 @@ func New(cfg Config) *Server {
 func (s *Server) Router() *mux.Router { return s.router }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isAPIPath(r.URL.Path) {
+		s.partner.journaled(w, r, http.HandlerFunc(s.route))
+		return
+	}
+	s.route(w, r)
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if h, ok := s.static[r.URL.Path][r.Method]; ok {
 		h.ServeHTTP(w, r)
 		return
@@ -207,7 +215,7 @@ func (a apiRouter) handle(method, path string, h apiHandler) {
 // authenticated like every API route.
 func (s *Server) fallback(h http.Handler) http.Handler {
 	return recoverer(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == APIPrefix || strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
+		if isAPIPath(r.URL.Path) {
 			if _, ok := s.partner.guard(w, r); !ok {
 				return
 			}

@@ -88,8 +88,10 @@ func newFixture(t testing.TB, mutate func(*Config)) *fixture {
 			}
 		}
 	}
+	clk := clock.NewManual(epoch)
 	cfg := Config{
-		Store: st, Emitter: f.emitter, Logs: f.logs, Fixtures: gen, Clock: clock.NewManual(epoch),
+		Ops:   ops.New(ops.Config{Store: st, Fixtures: gen, Clock: clk, Seed: 7}),
+		Store: st, Emitter: f.emitter, Logs: f.logs, Fixtures: gen, Clock: clk,
 		RateLimit: DefaultRateLimit, RealNow: func() time.Time { return *f.now },
 	}
 	if mutate != nil {

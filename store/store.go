@@ -44,9 +44,24 @@ type Partner struct {
 	Key string
 }
 
+// Key is one API key: the partner it authenticates and its scopes.
+type Key struct {
+	Key       string
+	PartnerID string
+	Scopes    []string // none: full access
+	Primary   bool     // the key the partner was registered with
+}
+
+type apiKey struct {
+	Key
+	hash [32]byte
+}
+
+// MaxKeys bounds how many API keys the store holds, primary ones included.
+const MaxKeys = 1000
+
 type partner struct {
 	Partner
-	keyHash     [32]byte
 	webhooks    map[string]Webhook
 	orgs        []bullseye.Organization // in creation order
 	allocations map[string]*Allocation  // by organization id
@@ -57,6 +72,7 @@ type Store struct {
 	mu       sync.RWMutex
 	partners []*partner
 	byID     map[string]*partner
+	keys     []*apiKey // every partner's keys, in the order they were added
 }
 
 // New returns an empty store.
@@ -65,8 +81,9 @@ func New() *Store { return &Store{byID: map[string]*partner{}} }
 // partnerNamespace makes partner ids stable for a key across runs.
 var partnerNamespace = uuid.MustParse("6f1d2a3c-9b0e-4c55-8a77-0c0ffee0b5e1")
 
-// AddPartner registers an API key and returns its partner. Adding a key twice
-// returns the existing partner.
+// AddPartner registers an API key with full access and returns its
+// partner. Adding a key twice returns the existing partner, and gives its
+// key back if it was revoked: the setup makes the key work again.
 func (s *Store) AddPartner(key string) (Partner, error) {
 	if key == "" {
 		return Partner{}, errors.New("an API key must not be empty")
@@ -75,16 +92,105 @@ func (s *Store) AddPartner(key string) (Partner, error) {
 	defer s.mu.Unlock()
 	id := uuid.NewSHA1(partnerNamespace, []byte(key)).String()
 	if p, ok := s.byID[id]; ok {
+		if s.findKey(key) == nil {
+			if err := s.addKey(Key{Key: key, PartnerID: id, Primary: true}); err != nil {
+				return Partner{}, err
+			}
+		}
 		return p.Partner, nil
+	}
+	if other := s.findKey(key); other != nil {
+		return Partner{}, fmt.Errorf("API key %s is already a key of partner %s: %w", Mask(key), other.PartnerID, ErrConflict)
+	}
+	if err := s.addKey(Key{Key: key, PartnerID: id, Primary: true}); err != nil {
+		return Partner{}, err
 	}
 	p := &partner{
 		Partner:  Partner{ID: id, Key: key},
-		keyHash:  sha256.Sum256([]byte(key)),
 		webhooks: map[string]Webhook{bullseye.KindIdentification: {}, bullseye.KindBilling: {}},
 	}
 	s.partners = append(s.partners, p)
 	s.byID[id] = p
 	return p.Partner, nil
+}
+
+// AddKey gives a partner one more API key with scopes (none: full access).
+// A key can belong to one partner only.
+func (s *Store) AddKey(k Key) (Key, error) {
+	if k.Key == "" {
+		return Key{}, errors.New("an API key must not be empty")
+	}
+	for _, sc := range k.Scopes {
+		if err := bullseye.CheckScope(sc); err != nil {
+			return Key{}, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.partner(k.PartnerID); err != nil {
+		return Key{}, err
+	}
+	if other := s.findKey(k.Key); other != nil {
+		return Key{}, fmt.Errorf("API key %s exists: %w", Mask(k.Key), ErrConflict)
+	}
+	k.Primary = false
+	k.Scopes = append([]string(nil), k.Scopes...)
+	if err := s.addKey(k); err != nil {
+		return Key{}, err
+	}
+	return k, nil
+}
+
+// addKey appends a key; the caller holds the lock and has checked it is new.
+func (s *Store) addKey(k Key) error {
+	if len(s.keys) >= MaxKeys {
+		return fmt.Errorf("the mock holds at most %d API keys: %w", MaxKeys, ErrConflict)
+	}
+	s.keys = append(s.keys, &apiKey{Key: k, hash: sha256.Sum256([]byte(k.Key))})
+	return nil
+}
+
+func (s *Store) findKey(key string) *apiKey {
+	for _, k := range s.keys {
+		if k.Key.Key == key {
+			return k
+		}
+	}
+	return nil
+}
+
+// RevokeKey removes an API key: requests carrying it get 401, like an
+// unknown key. The partner and what it owns stay.
+func (s *Store) RevokeKey(key string) (Key, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, k := range s.keys {
+		if k.Key.Key == key {
+			s.keys = append(s.keys[:i:i], s.keys[i+1:]...)
+			return k.Key, nil
+		}
+	}
+	return Key{}, fmt.Errorf("API key %s: %w", Mask(key), ErrNotFound)
+}
+
+// Keys lists the keys in force, in the order they were added.
+func (s *Store) Keys() []Key {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Key, len(s.keys))
+	for i, k := range s.keys {
+		out[i] = k.Key
+		out[i].Scopes = append([]string(nil), k.Scopes...)
+	}
+	return out
+}
+
+// Mask shows the end of a key only, as logs and journals print it.
+func Mask(key string) string {
+	if len(key) <= 8 {
+		return strings.Repeat("*", len(key))
+	}
+	return strings.Repeat("*", len(key)-4) + key[len(key)-4:]
 }
 
 // Partners lists the partners in the order they were added.
@@ -98,23 +204,24 @@ func (s *Store) Partners() []Partner {
 	return out
 }
 
-// Authenticate finds the partner owning key. It compares digests in constant
-// time and always looks at every key, so timing tells nothing about which
-// keys exist or how much of a guess was right.
-func (s *Store) Authenticate(key string) (Partner, bool) {
+// Authenticate finds the partner owning key, and the key's scopes. It
+// compares digests in constant time and always looks at every key, so
+// timing tells nothing about which keys exist or how much of a guess was
+// right. The scopes are shared: callers must not change them.
+func (s *Store) Authenticate(key string) (Partner, Key, bool) {
 	h := sha256.Sum256([]byte(key))
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var found *partner
-	for _, p := range s.partners {
-		if subtle.ConstantTimeCompare(h[:], p.keyHash[:]) == 1 {
-			found = p
+	var found *apiKey
+	for _, k := range s.keys {
+		if subtle.ConstantTimeCompare(h[:], k.hash[:]) == 1 {
+			found = k
 		}
 	}
 	if found == nil || key == "" {
-		return Partner{}, false
+		return Partner{}, Key{}, false
 	}
-	return found.Partner, true
+	return s.byID[found.PartnerID].Partner, found.Key, true
 }
 
 func (s *Store) partner(id string) (*partner, error) {

@@ -1,0 +1,156 @@
+package journal
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Filter selects entries; zero fields select all.
+type Filter struct {
+	Method    string
+	Path      Pattern
+	Status    int // an exact status, or with StatusClass a class: 5 for 5xx
+	Class     int
+	PartnerID string
+	APIKey    string
+	Since     time.Time // mock time, inclusive
+	After     int64     // only ids greater than this
+	// Body, when set, must be contained in the request's JSON body:
+	// objects match when each of Body's keys matches, other values when
+	// they are equal.
+	Body any
+	// Has names fields of the JSON body (dotted for nested ones) that must
+	// be present and neither null nor "".
+	Has []string
+}
+
+// Match reports whether f selects e.
+func (f *Filter) Match(e *Entry) bool {
+	switch {
+	case f.Method != "" && !strings.EqualFold(f.Method, e.Method),
+		!f.Path.Match(e.Path),
+		f.Class > 0 && e.Status/100 != f.Class,
+		f.Class == 0 && f.Status > 0 && e.Status != f.Status,
+		f.PartnerID != "" && e.PartnerID != f.PartnerID,
+		f.APIKey != "" && e.apiKey != f.APIKey,
+		!f.Since.IsZero() && e.Time.Before(f.Since),
+		e.ID <= f.After:
+		return false
+	}
+	if f.Body == nil && len(f.Has) == 0 {
+		return true
+	}
+	if e.BodyTruncated || e.BodyEncoding != "" {
+		return false // not the whole body, or not JSON: nothing to compare
+	}
+	var body any
+	if json.Unmarshal([]byte(e.Body), &body) != nil {
+		return false
+	}
+	if f.Body != nil && !contains(f.Body, body) {
+		return false
+	}
+	for _, h := range f.Has {
+		if v, ok := lookup(body, h); !ok || v == nil || v == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// contains reports whether want is contained in got (both as
+// encoding/json decodes into any).
+func contains(want, got any) bool {
+	w, ok := want.(map[string]any)
+	if !ok {
+		return reflect.DeepEqual(want, got)
+	}
+	g, ok := got.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, wv := range w {
+		gv, ok := g[k]
+		if !ok || !contains(wv, gv) {
+			return false
+		}
+	}
+	return true
+}
+
+func lookup(v any, dotted string) (any, bool) {
+	for _, k := range strings.Split(dotted, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// Pattern matches request paths: segments are compared one by one as
+// path.Match does ("*" within a segment, "?", "[a-z]"), and a segment "**"
+// matches any number of segments. The zero Pattern matches every path.
+type Pattern struct {
+	text string
+	segs []string
+}
+
+// ParsePattern reads a pattern such as "/api/v1/partner/webhooks/*".
+func ParsePattern(s string) (Pattern, error) {
+	if !strings.HasPrefix(s, "/") {
+		return Pattern{}, fmt.Errorf("path pattern %q must start with /", s)
+	}
+	segs := strings.Split(s[1:], "/")
+	for _, seg := range segs {
+		if _, err := path.Match(seg, ""); err != nil {
+			return Pattern{}, fmt.Errorf("path pattern %q: malformed segment %q", s, seg)
+		}
+	}
+	return Pattern{text: s, segs: segs}, nil
+}
+
+// String is the pattern as written.
+func (p Pattern) String() string { return p.text }
+
+// IsZero reports whether p matches everything because it was never set.
+func (p Pattern) IsZero() bool { return p.segs == nil }
+
+// Match reports whether the path p matches.
+func (p Pattern) Match(s string) bool {
+	if p.segs == nil {
+		return true
+	}
+	if !strings.HasPrefix(s, "/") {
+		return false
+	}
+	return matchSegs(p.segs, strings.Split(s[1:], "/"))
+}
+
+func matchSegs(pat, segs []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			for i := 0; i <= len(segs); i++ {
+				if matchSegs(pat[1:], segs[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(segs) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(pat[0], segs[0]); !ok {
+			return false
+		}
+		pat, segs = pat[1:], segs[1:]
+	}
+	return len(segs) == 0
+}

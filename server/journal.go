@@ -1,0 +1,135 @@
+package server
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bullseye-mock/bullseye-mock/journal"
+	"github.com/bullseye-mock/bullseye-mock/store"
+)
+
+// isAPIPath reports whether a path is under the Partner API's prefix.
+func isAPIPath(p string) bool {
+	return p == APIPrefix || strings.HasPrefix(p, APIPrefix+"/")
+}
+
+// recorder is the response writer of a journaled request: it passes
+// everything through and keeps the status and the start of the body. The
+// guard notes on it who the caller was and which fault answered.
+type recorder struct {
+	http.ResponseWriter
+	status    int
+	body      []byte
+	bytes     int64
+	partnerID string
+	fault     string
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if room := journal.MaxBody - len(w.body); room > 0 {
+		w.body = append(w.body, b[:min(room, len(b))]...)
+	}
+	w.bytes += int64(len(b))
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (a fault that
+// closes it hijacks it).
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// teeBody keeps the start of a request body as the handler reads it.
+type teeBody struct {
+	io.ReadCloser
+	kept []byte
+	n    int64
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if room := journal.MaxBody - len(t.kept); room > 0 && n > 0 {
+		t.kept = append(t.kept, p[:min(room, n)]...)
+	}
+	t.n += int64(n)
+	return n, err
+}
+
+// journaled serves a Partner API request through next and records it in
+// the journal, whatever the answer (a 401, a 429, a fault, a panic).
+func (s *partnerAPI) journaled(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	start := time.Now()
+	at := s.clock.Now()
+	rec := &recorder{ResponseWriter: w}
+	tee := &teeBody{ReadCloser: r.Body}
+	r.Body = tee
+	defer func() {
+		v := recover() // an aborted answer (a closed connection) is journaled too
+		if rest := journal.MaxBody - len(tee.kept); rest > 0 && v == nil {
+			// What the handler did not read was still received.
+			_, _ = io.CopyN(io.Discard, tee, int64(rest)+1)
+		}
+		size := max(tee.n, r.ContentLength)
+		e := journal.Entry{
+			Time: at, RealTime: start, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			Headers: maskedHeaders(r.Header), PartnerID: rec.partnerID,
+			BodyBytes: size, BodyTruncated: size > int64(len(tee.kept)),
+			Status: rec.status, Response: string(rec.body), ResponseBytes: rec.bytes,
+			RespTruncated: rec.bytes > int64(len(rec.body)),
+			LatencyMs:     float64(time.Since(start).Microseconds()) / 1000, Fault: rec.fault,
+		}
+		if v != nil {
+			e.Status = 0
+		}
+		e.Body, e.BodyEncoding = text(tee.kept, e.BodyTruncated)
+		if v := r.Header[hdrAPIKey]; len(v) > 0 {
+			e.SetAPIKey(v[0])
+		}
+		s.ops.RecordRequest(e)
+		if v != nil {
+			panic(v)
+		}
+	}()
+	next.ServeHTTP(rec, r)
+}
+
+// text is a kept body as a JSON string: as it is when it is UTF-8 (a
+// truncated one cut inside a character loses that character), else base64.
+func text(b []byte, truncated bool) (string, string) {
+	for i := 0; truncated && i < utf8.UTFMax-1 && len(b) > 0 && !utf8.Valid(b); i++ {
+		b = b[:len(b)-1]
+	}
+	if utf8.Valid(b) {
+		return string(b), ""
+	}
+	return base64.StdEncoding.EncodeToString(b), "base64"
+}
+
+// maskedHeaders copies h with the API key (and any Authorization) masked.
+func maskedHeaders(h http.Header) map[string][]string {
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		if k == hdrAPIKey || k == "Authorization" {
+			masked := make([]string, len(vs))
+			for i, v := range vs {
+				masked[i] = store.Mask(v)
+			}
+			out[k] = masked
+			continue
+		}
+		out[k] = vs
+	}
+	return out
+}
