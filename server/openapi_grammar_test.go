@@ -32,6 +32,7 @@ func TestOpenAPIBodiesAreTheOpsGrammar(t *testing.T) {
 	}
 	for schema, v := range map[string]any{
 		"EventRequest": ops.Send{}, "Fault": ops.Fault{}, "Policy": ops.Policy{}, "AdvanceRequest": ops.Advance{},
+		"APIFaultRequest": ops.APIFault{}, "KeyRequest": ops.Key{},
 	} {
 		var got []string
 		for k := range doc.Components.Schemas[schema].Properties {

@@ -1,0 +1,140 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// validating is an http.RoundTripper that checks every exchange against the
+// OpenAPI document with an independent validator (kin-openapi): the
+// request must be one the document describes, and the answer one it
+// declares, shape and status.
+type validating struct {
+	t      *testing.T
+	router routers.Router
+}
+
+func newValidating(t *testing.T, serverURL string) *validating {
+	t.Helper()
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("openapi.json is not a valid OpenAPI document: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: serverURL}}
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &validating{t: t, router: r}
+}
+
+func (v *validating) RoundTrip(req *http.Request) (*http.Response, error) {
+	var reqBody []byte
+	if req.Body != nil {
+		reqBody, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+
+	check := req.Clone(context.Background())
+	check.Body = io.NopCloser(bytes.NewReader(reqBody))
+	route, params, err := v.router.FindRoute(check)
+	if err != nil {
+		v.t.Errorf("%s %s: not in the document: %v", req.Method, req.URL.Path, err)
+		return resp, nil
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true}
+	in := &openapi3filter.RequestValidationInput{Request: check, PathParams: params, Route: route, Options: opts}
+	// Requests the mock refuses on purpose need not fit the document;
+	// what it answers must.
+	if resp.StatusCode < 400 {
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			v.t.Errorf("%s %s: request does not fit the document: %v", req.Method, req.URL.Path, err)
+		}
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+		Body: io.NopCloser(bytes.NewReader(body)), Options: opts,
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		v.t.Errorf("%s %s -> %d: answer does not fit the document: %v\n%s", req.Method, req.URL.Path, resp.StatusCode, err, body)
+	}
+	return resp, nil
+}
+
+// The journal, faults and keys routes, and the Partner API's answers to a
+// scoped key and to a fault, are what the document says.
+func TestOpenAPIDescribesPartnerAPITesting(t *testing.T) {
+	h := newHarness(t, nil)
+	client := &http.Client{Transport: newValidating(t, h.url)}
+	do := func(key, method, path, body string) int {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, h.url+path, rd)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if key != "" {
+			req.Header.Set("X-Partner-API-Key", key)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	steps := []struct {
+		key, method, path, body string
+		want                    int
+	}{
+		{"", "POST", "/_mock/keys", `{"apiKey":"reader-key","scopes":["read"]}`, 201},
+		{"", "GET", "/_mock/keys", "", 200},
+		{"reader-key", "PUT", "/api/v1/partner/webhooks/identification", `{"enabled":true}`, 403},
+		{"reader-key", "GET", "/api/v1/partner/webhooks", "", 200},
+		{"", "POST", "/_mock/faults", `{"method":"GET","path":"/api/v1/partner/webhooks","status":503,"times":1}`, 201},
+		{"", "POST", "/_mock/faults", `{"path":"/api/v1/partner/billing","status":429,"retryAfter":2,"share":"50%","times":1}`, 201},
+		{h.key, "GET", "/api/v1/partner/webhooks", "", 503},
+		{"", "GET", "/_mock/faults", "", 200},
+		{"", "GET", "/_mock/faults/flt_1", "", 200},
+		{"", "GET", "/_mock/requests?method=GET&status=5xx", "", 200},
+		{"", "GET", "/_mock/requests/wait?path=/api/v1/**&count=2&timeout=1s", "", 200},
+		{"", "GET", "/_mock/requests?status=6xx", "", 400},
+		{"", "DELETE", "/_mock/faults/flt_1", "", 200},
+		{"", "DELETE", "/_mock/faults/flt_9", "", 404},
+		{"", "DELETE", "/_mock/faults", "", 200},
+		{"", "DELETE", "/_mock/keys/reader-key", "", 200},
+		{"", "DELETE", "/_mock/keys/reader-key", "", 404},
+	}
+	for _, s := range steps {
+		if got := do(s.key, s.method, s.path, s.body); got != s.want {
+			t.Errorf("%s %s = %d, want %d", s.method, s.path, got, s.want)
+		}
+	}
+}
