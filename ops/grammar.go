@@ -241,6 +241,10 @@ func JSONKeys(v any) []string {
 	t := reflect.TypeOf(v)
 	var out []string
 	for i := range t.NumField() {
+		if f := t.Field(i); f.Anonymous && f.Tag.Get("json") == "" {
+			out = append(out, JSONKeys(reflect.Zero(f.Type).Interface())...) // promoted, as encoding/json reads them
+			continue
+		}
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" {
 			out = append(out, name)

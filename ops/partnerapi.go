@@ -107,6 +107,25 @@ var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.Me
 
 // AddAPIFault checks a fault and puts it in force.
 func (o *Ops) AddAPIFault(f APIFault) (apifault.Fault, error) {
+	out, err := CheckAPIFault(f)
+	if err != nil {
+		return out, err
+	}
+	if f.APIKey != "" || f.PartnerID != "" {
+		if out.PartnerID, err = o.Partner(f.APIKey, f.PartnerID); err != nil {
+			return out, err
+		}
+	}
+	added, err := o.faults.Add(out)
+	if err != nil {
+		return added, fmt.Errorf("%v: %w", err, ErrConflict)
+	}
+	return added, nil
+}
+
+// CheckAPIFault checks everything about a fault that needs no mock (all
+// but its partner), and returns it as the fault set holds it.
+func CheckAPIFault(f APIFault) (apifault.Fault, error) {
 	out := apifault.Fault{Method: strings.ToUpper(f.Method), Status: f.Status, Message: f.Message, Close: f.Close}
 	if out.Method == "*" {
 		out.Method = ""
@@ -160,16 +179,7 @@ func (o *Ops) AddAPIFault(f APIFault) (apifault.Fault, error) {
 		}
 		out.Latency = d
 	}
-	if f.APIKey != "" || f.PartnerID != "" {
-		if out.PartnerID, err = o.Partner(f.APIKey, f.PartnerID); err != nil {
-			return out, err
-		}
-	}
-	added, err := o.faults.Add(out)
-	if err != nil {
-		return added, fmt.Errorf("%v: %w", err, ErrConflict)
-	}
-	return added, nil
+	return out, nil
 }
 
 // APIFaults lists the faults in force and spent, with how often each fired.

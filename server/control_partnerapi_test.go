@@ -378,10 +378,10 @@ func TestScopedAndRevokedKeys(t *testing.T) {
 	wantError(t, h.apiCall(t, "key-b", "GET", "/api/v1/partner/webhooks", ""), 401, "Unauthorized", "")
 
 	for body, field := range map[string]string{
-		`{"scopes":["root"]}`:       "scopes[0]",
-		`{"partnerId":"nope"}`:      "partnerId",
-		`{"apiKey":"key-a"}`:        "",
-		`{"apiKey":"my-write-key"}`: "",
+		`{"scopes":["root"]}`:  "scopes[0]",
+		`{"partnerId":"nope"}`: "partnerId",
+		`{"apiKey":"key-a"}`:   "",
+		`{"apiKey":"my-write-key","partnerId":"` + h.m.Partners()[1].ID + `"}`: "",
 	} {
 		r := h.call(t, "POST", "/_mock/keys", body)
 		if r.status != 400 && r.status != 409 {

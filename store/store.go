@@ -115,7 +115,9 @@ func (s *Store) AddPartner(key string) (Partner, error) {
 }
 
 // AddKey gives a partner one more API key with scopes (none: full access).
-// A key can belong to one partner only.
+// A key can belong to one partner only; adding a key the partner has sets
+// its scopes, so a setup run twice makes the same keys. A primary key
+// keeps full access.
 func (s *Store) AddKey(k Key) (Key, error) {
 	if k.Key == "" {
 		return Key{}, errors.New("an API key must not be empty")
@@ -131,7 +133,14 @@ func (s *Store) AddKey(k Key) (Key, error) {
 		return Key{}, err
 	}
 	if other := s.findKey(k.Key); other != nil {
-		return Key{}, fmt.Errorf("API key %s exists: %w", Mask(k.Key), ErrConflict)
+		switch {
+		case other.PartnerID != k.PartnerID:
+			return Key{}, fmt.Errorf("API key %s belongs to another partner: %w", Mask(k.Key), ErrConflict)
+		case other.Primary:
+			return Key{}, fmt.Errorf("API key %s is the partner's primary key and keeps full access: %w", Mask(k.Key), ErrConflict)
+		}
+		other.Scopes = append([]string(nil), k.Scopes...)
+		return other.Key, nil
 	}
 	k.Primary = false
 	k.Scopes = append([]string(nil), k.Scopes...)

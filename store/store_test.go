@@ -34,7 +34,7 @@ func TestAuthenticate(t *testing.T) {
 		{"KEY-A", Partner{}, false},
 	}
 	for _, c := range cases {
-		got, ok := s.Authenticate(c.key)
+		got, _, ok := s.Authenticate(c.key)
 		if got != c.want || ok != c.ok {
 			t.Errorf("Authenticate(%q) = %v, %v; want %v, %v", c.key, got, ok, c.want, c.ok)
 		}
@@ -173,3 +173,56 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestKeys(t *testing.T) {
+	s := New()
+	a, _ := s.AddPartner("key-a")
+	b, _ := s.AddPartner("key-b")
+	if _, err := s.AddKey(Key{Key: "ro", PartnerID: a.ID, Scopes: []string{"read"}}); err != nil {
+		t.Fatal(err)
+	}
+	p, k, ok := s.Authenticate("ro")
+	if !ok || p.ID != a.ID || len(k.Scopes) != 1 || k.Scopes[0] != "read" || k.Primary {
+		t.Fatalf("Authenticate(ro) = %v %v %v", p, k, ok)
+	}
+	// Adding it again sets its scopes; another partner cannot take it, and
+	// a primary key keeps full access.
+	if k, err := s.AddKey(Key{Key: "ro", PartnerID: a.ID, Scopes: []string{"write"}}); err != nil || k.Scopes[0] != "write" {
+		t.Errorf("re-adding = %v, %v", k, err)
+	}
+	for _, bad := range []Key{
+		{Key: "ro", PartnerID: b.ID},
+		{Key: "key-a", PartnerID: a.ID, Scopes: []string{"read"}},
+	} {
+		if _, err := s.AddKey(bad); !errors.Is(err, ErrConflict) {
+			t.Errorf("AddKey(%v) = %v, want a conflict", bad, err)
+		}
+	}
+	for _, bad := range []Key{{Key: "", PartnerID: a.ID}, {Key: "x", PartnerID: "nobody"}, {Key: "y", PartnerID: a.ID, Scopes: []string{"root"}}} {
+		if _, err := s.AddKey(bad); err == nil {
+			t.Errorf("AddKey(%v) accepted", bad)
+		}
+	}
+	if _, err := s.RevokeKey("key-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := s.Authenticate("key-a"); ok {
+		t.Error("a revoked key authenticates")
+	}
+	if _, err := s.RevokeKey("key-a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("revoking twice = %v", err)
+	}
+	// Registering the partner again gives its key back.
+	if again, err := s.AddPartner("key-a"); err != nil || again.ID != a.ID {
+		t.Fatalf("AddPartner again = %v, %v", again, err)
+	}
+	if _, k, ok := s.Authenticate("key-a"); !ok || !k.Primary || len(k.Scopes) != 0 {
+		t.Errorf("restored key = %v %v", k, ok)
+	}
+	if got := len(s.Keys()); got != 3 {
+		t.Errorf("%d keys, want 3", got)
+	}
+	if Mask("bm_test_12345678") != "************5678" || Mask("short") != "*****" {
+		t.Errorf("Mask = %q, %q", Mask("bm_test_12345678"), Mask("short"))
+	}
+}
