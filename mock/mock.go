@@ -391,6 +391,9 @@ func RunScenario(ctx context.Context, s *scenarios.Scenario, opts scenarios.Opti
 	if err := scenarios.CheckBounded(s, opts); err != nil {
 		return nil, err
 	}
+	if err := scenarios.CheckHeadless(s); err != nil {
+		return nil, err
+	}
 	cfg := Config{Seed: s.Seed, Logger: opts.Logger, Headless: true, Grace: opts.Grace}
 	switch s.Clock.Mode {
 	case scenarios.ClockReal:

@@ -96,6 +96,15 @@ func (r *runner) expect(e *Expect) Outcome {
 	if e.Duplicates != nil && !dupSeen {
 		diffs = append(diffs, "no duplicate delivery to check")
 	}
+	for _, re := range e.Requests {
+		v, err := r.o.ExpectRequests(re)
+		switch {
+		case err != nil:
+			diffs = append(diffs, err.Error())
+		case !v.OK:
+			diffs = append(diffs, "expected "+v.Report)
+		}
+	}
 	// A broken receiver can make every delivery differ; the first few say
 	// enough, and the report stays readable.
 	const shown = 6

@@ -28,7 +28,9 @@ type Scenario struct {
 	Description string
 	Seed        int64
 	Clock       Clock
-	APIKey      string // "" uses the mock's default key
+	APIKey      string    // "" uses the mock's default key
+	Keys        []ops.Key // more keys of the partner (their PartnerID is the run's)
+	KeysPos     Pos       // where partner.keys was written
 	// Webhooks by kind (bullseye.KindIdentification, bullseye.KindBilling).
 	Webhooks      map[string]Webhook
 	Organizations []Organization
@@ -64,20 +66,27 @@ type Organization struct {
 // Pos is where something was written.
 type Pos struct{ Line, Col int }
 
-// Step is one step; exactly one of its pointers is set.
+// Step is one step; exactly one of its fields is set.
 type Step struct {
 	Pos
-	Send    *ops.Send // the body of POST /_mock/events
-	Webhook *Webhook
-	Wait    *Wait
-	Every   *Every
-	Expect  *Expect
+	Send      *ops.Send // the body of POST /_mock/events
+	Webhook   *Webhook
+	Wait      *Wait
+	Every     *Every
+	Expect    *Expect
+	APIFault  *ops.APIFault // the body of POST /_mock/faults
+	RevokeKey string        // DELETE /_mock/keys/{apiKey}
 }
 
-// Wait waits Duration of mock time, or until every delivery settled.
+// Wait waits Duration of mock time, or until every delivery settled, or
+// (Requests set) until the app made Count matching Partner API requests,
+// for at most Timeout of real time (GET /_mock/requests/wait).
 type Wait struct {
 	Duration time.Duration
 	Settled  bool
+	Requests *ops.RequestMatch
+	Count    int
+	Timeout  time.Duration
 }
 
 // Every repeats Steps on a cron schedule, Count times or for For of mock
@@ -101,6 +110,8 @@ type Expect struct {
 	Statuses   []Status                  // receiver status per attempt of each selected delivery
 	Faults     map[bullseye.Fault]Status // status of every attempt of deliveries with the fault
 	Duplicates *Status                   // status of the last attempt of every duplicate
+	// Requests are expectations on the journal of Partner API requests.
+	Requests []ops.RequestExpectation
 }
 
 // Status matches a receiver's status code: an exact code, or a class

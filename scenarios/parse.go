@@ -264,6 +264,12 @@ func (p *parser) scenario(n *yaml.Node) (*Scenario, error) {
 				return nil, p.errf(k, "apiKey is empty, expected a key")
 			}
 		}
+		if k := pf["keys"]; k != nil {
+			s.KeysPos = Pos{k.Line, k.Column}
+			if s.Keys, err = p.keys(k); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if v := f["webhooks"]; v != nil {
 		wf, order, err := p.fields(v, "webhooks")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"gopkg.in/yaml.v3"
 )
 
@@ -132,6 +133,22 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 			return nil, err
 		}
 		e.Duplicates = &s
+	}
+	if v := f["requests"]; v != nil {
+		items, err := p.list(v, "requests", "expectations on Partner API requests, e.g. {method: PUT, path: ..., count: 1}")
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			var re ops.RequestExpectation
+			if err := p.requestMatch(it, "requestExpectation", &re); err != nil {
+				return nil, err
+			}
+			if err := ops.CheckRequestExpectation(re); err != nil {
+				return nil, p.place(it, err)
+			}
+			e.Requests = append(e.Requests, re)
+		}
 	}
 	checks := 0
 	for _, k := range order {

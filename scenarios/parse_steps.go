@@ -3,6 +3,7 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,7 +14,7 @@ import (
 )
 
 func (p *parser) steps(n *yaml.Node, s *Scenario) ([]Step, error) {
-	items, err := p.list(n, "steps", "steps (send, webhook, wait, every, expect)")
+	items, err := p.list(n, "steps", "steps ("+strings.Join(objectKeys["step"], ", ")+")")
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +39,7 @@ func (p *parser) step(n *yaml.Node, s *Scenario) (Step, error) {
 	}
 	st := Step{Pos: Pos{n.Line, n.Column}}
 	if len(order) != 1 {
-		return st, p.errf(n, "a step has %d actions, expected exactly one of send, webhook, wait, every, expect", len(order))
+		return st, p.errf(n, "a step has %d actions, expected exactly one of %s", len(order), strings.Join(objectKeys["step"], ", "))
 	}
 	key := order[0].Value
 	v := f[key]
@@ -55,8 +56,71 @@ func (p *parser) step(n *yaml.Node, s *Scenario) (Step, error) {
 		st.Every, err = p.every(v, s)
 	case "expect":
 		st.Expect, err = p.expect(v)
+	case "apiFault":
+		st.APIFault, err = p.apiFault(v)
+	case "revokeKey":
+		if st.RevokeKey, err = p.str(v, "revokeKey"); err == nil && strings.TrimSpace(st.RevokeKey) == "" {
+			err = p.errf(v, "revokeKey is empty, expected the API key to revoke")
+		}
 	}
 	return st, err
+}
+
+// apiFault reads a fault on the Partner API: the body of POST /_mock/faults.
+func (p *parser) apiFault(n *yaml.Node) (*ops.APIFault, error) {
+	if _, _, err := p.fields(n, "apiFault"); err != nil {
+		return nil, err
+	}
+	f := &ops.APIFault{}
+	if err := p.decode(n, f); err != nil {
+		return nil, err
+	}
+	if _, err := ops.CheckAPIFault(*f); err != nil {
+		return nil, p.place(n, err)
+	}
+	return f, nil
+}
+
+// keys reads partner.keys: the bodies of POST /_mock/keys, without
+// partnerId (they are the scenario's partner's).
+func (p *parser) keys(n *yaml.Node) ([]ops.Key, error) {
+	items, err := p.list(n, "keys", "API keys ({apiKey, scopes})")
+	if err != nil {
+		return nil, err
+	}
+	var out []ops.Key
+	for _, it := range items {
+		f, _, err := p.fields(it, "key")
+		if err != nil {
+			return nil, err
+		}
+		if f["apiKey"] == nil {
+			return nil, p.errf(it, "a key needs apiKey, the key the app will send")
+		}
+		var k ops.Key
+		if err := p.decode(it, &k); err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(k.APIKey) == "" {
+			return nil, p.errf(f["apiKey"], "apiKey is empty, expected a key")
+		}
+		for i, sc := range k.Scopes {
+			if err := bullseye.CheckScope(sc); err != nil {
+				return nil, p.errf(nodeAt(it, fmt.Sprintf("scopes[%d]", i)), "%v", err)
+			}
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// requestMatch reads a match on the journal (the filters of GET
+// /_mock/requests) into v, an ops.RequestMatch or RequestExpectation.
+func (p *parser) requestMatch(n *yaml.Node, object string, v any) error {
+	if _, _, err := p.fields(n, object); err != nil {
+		return err
+	}
+	return p.decode(n, v)
 }
 
 func (p *parser) send(n *yaml.Node) (*ops.Send, error) {
@@ -150,11 +214,48 @@ func (p *parser) wait(n *yaml.Node) (*Wait, error) {
 	if n.Kind == yaml.ScalarNode && n.Value == "settled" {
 		return &Wait{Settled: true}, nil
 	}
+	if n.Kind == yaml.MappingNode {
+		return p.waitRequests(n)
+	}
 	d, err := p.duration(n, "wait", false)
 	if err != nil {
-		return nil, p.errf(n, `wait is %s, expected "settled" or a duration such as "1m"`, kindName(n))
+		return nil, p.errf(n, `wait is %s, expected "settled", a duration such as "1m" or {requests: ...}`, kindName(n))
 	}
 	return &Wait{Duration: d}, nil
+}
+
+// waitRequests reads wait: {requests: MATCH, count: N, timeout: D}.
+func (p *parser) waitRequests(n *yaml.Node) (*Wait, error) {
+	f, _, err := p.fields(n, "waitRequests")
+	if err != nil {
+		return nil, err
+	}
+	w := &Wait{Requests: &ops.RequestMatch{}, Count: 1, Timeout: ops.DefaultWaitTimeout}
+	v := f["requests"]
+	if v == nil {
+		return nil, p.errf(n, "wait has no requests, expected the Partner API requests to wait for, e.g. {method: PUT, path: /api/v1/partner/webhooks/*}")
+	}
+	if err := p.requestMatch(v, "requestMatch", w.Requests); err != nil {
+		return nil, err
+	}
+	if err := ops.CheckRequestExpectation(ops.RequestExpectation{RequestMatch: *w.Requests}); err != nil {
+		return nil, p.place(v, err)
+	}
+	if c := f["count"]; c != nil {
+		if w.Count, err = p.integer(c, "count", 1, ops.MaxRequestCount); err != nil {
+			return nil, err
+		}
+	}
+	if t := f["timeout"]; t != nil {
+		raw, err := p.str(t, "timeout")
+		if err != nil {
+			return nil, err
+		}
+		if w.Timeout, err = ops.ParseWaitTimeout(raw); err != nil {
+			return nil, p.place(t, err)
+		}
+	}
+	return w, nil
 }
 
 func (p *parser) every(n *yaml.Node, s *Scenario) (*Every, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/ops"
+	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 // StartTime is the mock time a manual-clock run starts at: fixed, so that a
@@ -80,6 +81,45 @@ func checkBounded(file string, steps []Step, opts Options) error {
 	return nil
 }
 
+// CheckHeadless reports the first step that tests the app's Partner API
+// requests (an apiFault, a revokeKey, a wait for requests or an
+// expectation on them), as an *Error at its line: a mock without a
+// listener (the run command's) has no Partner API for an app to call.
+func CheckHeadless(s *Scenario) error {
+	if len(s.Keys) > 0 {
+		return &Error{File: s.File, Line: s.KeysPos.Line, Col: s.KeysPos.Col, Msg: headlessMsg("partner.keys")}
+	}
+	return checkHeadless(s.File, s.Steps)
+}
+
+func checkHeadless(file string, steps []Step) error {
+	for _, st := range steps {
+		what := ""
+		switch {
+		case st.APIFault != nil:
+			what = "apiFault"
+		case st.RevokeKey != "":
+			what = "revokeKey"
+		case st.Wait != nil && st.Wait.Requests != nil:
+			what = "wait for requests"
+		case st.Expect != nil && len(st.Expect.Requests) > 0:
+			what = "expect requests"
+		case st.Every != nil:
+			if err := checkHeadless(file, st.Every.Steps); err != nil {
+				return err
+			}
+		}
+		if what != "" {
+			return &Error{File: file, Line: st.Line, Col: st.Col, Msg: headlessMsg(what)}
+		}
+	}
+	return nil
+}
+
+func headlessMsg(what string) string {
+	return what + " tests the app's Partner API requests, and this run serves no Partner API: run the file with serve --scenario, or upload it to POST /_mock/scenarios/runs"
+}
+
 // Run runs s through the operations o, as the partner of the scenario's
 // apiKey (or opts.APIKey), on o's clock: the runner is a thin adapter, and
 // every step is an operation any other surface has too. The error is for
@@ -143,6 +183,12 @@ func (r *runner) setup() error {
 	if r.partner, err = r.o.AddPartner(key); err != nil { // the existing partner when the key is known
 		return err
 	}
+	for _, k := range r.s.Keys {
+		k.PartnerID = r.partner
+		if _, err := r.o.AddKey(k); err != nil {
+			return fmt.Errorf("key %s: %w", store.Mask(k.APIKey), err)
+		}
+	}
 	for _, spec := range r.s.Organizations {
 		org, err := r.o.AddOrganization(r.partner, ops.Organization{Name: spec.Name, ExternalID: spec.ExternalID, Status: spec.Status, Tier: spec.Tier, Credits: spec.Credits})
 		if err != nil {
@@ -196,6 +242,8 @@ func (r *runner) step(ctx context.Context, st Step) error {
 	case st.Webhook != nil:
 		r.log.Info("webhook change", "line", st.Line, "kind", st.Webhook.Kind)
 		return r.webhook(*st.Webhook)
+	case st.Wait != nil && st.Wait.Requests != nil:
+		r.waitRequests(ctx, st)
 	case st.Wait != nil:
 		if st.Wait.Settled {
 			err := r.o.Settle(ctx, r.open, r.move)
@@ -207,22 +255,61 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		return r.o.Until(ctx, r.o.Clock().Now().Add(st.Wait.Duration), r.move)
 	case st.Every != nil:
 		return r.every(ctx, st.Every)
+	case st.APIFault != nil:
+		f, err := r.o.AddAPIFault(*st.APIFault)
+		if err == nil {
+			r.log.Info("Partner API fault", "line", st.Line, "id", f.ID, "path", f.Path.String())
+		}
+		return err
+	case st.RevokeKey != "":
+		r.log.Info("API key revoked", "line", st.Line, "key", store.Mask(st.RevokeKey))
+		_, err := r.o.RevokeKey(st.RevokeKey)
+		return err
 	case st.Expect != nil:
 		// The expectation reads the run's deliveries only: what happens
 		// to others' does not hold it up.
 		if err := r.instant(ctx); err != nil {
 			return err
 		}
-		out := r.expect(st.Expect)
-		out.Line, out.Col = st.Line, st.Col
-		r.rep.Expects = append(r.rep.Expects, out)
-		if out.Held {
-			r.log.Info("expectation held", "line", st.Line)
-		} else {
-			r.log.Warn("expectation failed", "line", st.Line, "differs", out.Message)
-		}
+		r.outcome(st, r.expect(st.Expect))
 	}
 	return nil
+}
+
+func (r *runner) outcome(st Step, out Outcome) {
+	out.Line, out.Col = st.Line, st.Col
+	r.rep.Expects = append(r.rep.Expects, out)
+	if out.Held {
+		r.log.Info("expectation held", "line", st.Line)
+	} else {
+		r.log.Warn("expectation failed", "line", st.Line, "differs", out.Message)
+	}
+}
+
+// waitRequests waits, in real time, for the app under test to make the
+// Partner API requests; a wait that times out is a failed expectation (the
+// run goes on), saying what the journal holds instead.
+func (r *runner) waitRequests(ctx context.Context, st Step) {
+	w := st.Wait
+	wctx, cancel := context.WithTimeout(ctx, w.Timeout)
+	defer cancel()
+	res, err := r.o.WaitRequests(wctx, *w.Requests, w.Count, 1)
+	if err != nil {
+		r.outcome(st, Outcome{Message: err.Error()})
+		return
+	}
+	if res.Satisfied {
+		r.log.Info("requests arrived", "line", st.Line, "count", res.Count)
+		return
+	}
+	v, err := r.o.ExpectRequests(ops.RequestExpectation{RequestMatch: *w.Requests, AtLeast: &w.Count})
+	msg := fmt.Sprintf("waited %s for ", w.Timeout)
+	if err != nil {
+		msg += err.Error()
+	} else {
+		msg += v.Report
+	}
+	r.outcome(st, Outcome{Message: msg})
 }
 
 // instant lets the current mock instant finish what it does for the run's
