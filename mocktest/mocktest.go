@@ -117,6 +117,17 @@ func (s *Server) fail(format string, args ...any) {
 	panic(fmt.Sprintf("bullseye-mock: "+format, args...))
 }
 
+// errorf fails the test but lets it go on: an expectation that did not
+// hold, after which the test may look further.
+func (s *Server) errorf(format string, args ...any) {
+	if s.tb != nil {
+		s.tb.Helper()
+		s.tb.Errorf("bullseye-mock: "+format, args...)
+		return
+	}
+	panic(fmt.Sprintf("bullseye-mock: "+format, args...))
+}
+
 func (s *Server) helper() {
 	if s.tb != nil {
 		s.tb.Helper()
