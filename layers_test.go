@@ -30,9 +30,11 @@ func TestLayers(t *testing.T) {
 		"bullseye": nil,
 		"clock":    nil,
 		"store":    {"bullseye"},
+		"journal":  nil,
+		"apifault": {"journal"},
 		"fixtures": {"bullseye"},
 		"sender":   {"bullseye", "clock"},
-		"ops":      {"bullseye", "clock", "fixtures", "sender", "store"},
+		"ops":      {"apifault", "bullseye", "clock", "fixtures", "journal", "sender", "store"},
 		"check":    {"bullseye", "fixtures"},
 	}
 	for pkg, may := range allowed {

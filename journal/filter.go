@@ -103,10 +103,16 @@ type Pattern struct {
 	segs []string
 }
 
+// MaxPattern bounds a pattern's length.
+const MaxPattern = 1024
+
 // ParsePattern reads a pattern such as "/api/v1/partner/webhooks/*".
 func ParsePattern(s string) (Pattern, error) {
 	if !strings.HasPrefix(s, "/") {
 		return Pattern{}, fmt.Errorf("path pattern %q must start with /", s)
+	}
+	if len(s) > MaxPattern {
+		return Pattern{}, fmt.Errorf("path pattern is %d bytes, at most %d", len(s), MaxPattern)
 	}
 	segs := strings.Split(s[1:], "/")
 	for _, seg := range segs {
@@ -134,23 +140,28 @@ func (p Pattern) Match(s string) bool {
 	return matchSegs(p.segs, strings.Split(s[1:], "/"))
 }
 
+// matchSegs matches segment by segment, keeping for each prefix of the
+// pattern which prefixes of the path it matches: linear in each, however
+// many "**" the pattern has.
 func matchSegs(pat, segs []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			for i := 0; i <= len(segs); i++ {
-				if matchSegs(pat[1:], segs[i:]) {
-					return true
+	cur := make([]bool, len(segs)+1)
+	cur[0] = true
+	for _, p := range pat {
+		next := make([]bool, len(segs)+1)
+		if p == "**" {
+			seen := false
+			for j := range cur {
+				seen = seen || cur[j]
+				next[j] = seen
+			}
+		} else {
+			for j := 1; j <= len(segs); j++ {
+				if cur[j-1] {
+					next[j], _ = path.Match(p, segs[j-1])
 				}
 			}
-			return false
 		}
-		if len(segs) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], segs[0]); !ok {
-			return false
-		}
-		pat, segs = pat[1:], segs[1:]
+		cur = next
 	}
-	return len(segs) == 0
+	return cur[len(segs)]
 }
