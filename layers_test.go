@@ -30,7 +30,7 @@ func TestLayers(t *testing.T) {
 		"bullseye": nil,
 		"clock":    nil,
 		"store":    {"bullseye"},
-		"journal":  nil,
+		"journal":  {"bullseye"},
 		"apifault": {"journal"},
 		"fixtures": {"bullseye"},
 		"sender":   {"bullseye", "clock"},

@@ -52,3 +52,12 @@ func ScopesAllow(scopes []string, method string) bool {
 	}
 	return false
 }
+
+// MaskKey shows the end of an API key only, as journals, logs and
+// messages print it.
+func MaskKey(key string) string {
+	if len(key) <= 8 {
+		return strings.Repeat("*", len(key))
+	}
+	return strings.Repeat("*", len(key)-4) + key[len(key)-4:]
+}

@@ -36,7 +36,7 @@ func (f *Filter) Match(e *Entry) bool {
 		f.Class > 0 && e.Status/100 != f.Class,
 		f.Class == 0 && f.Status > 0 && e.Status != f.Status,
 		f.PartnerID != "" && e.PartnerID != f.PartnerID,
-		f.APIKey != "" && e.apiKey != f.APIKey,
+		f.APIKey != "" && e.apiKey() != f.APIKey,
 		!f.Since.IsZero() && e.Time.Before(f.Since),
 		e.ID <= f.After:
 		return false

@@ -7,8 +7,12 @@ package journal
 
 import (
 	"context"
+	"net/textproto"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 )
 
 // DefaultCap is how many requests the journal keeps by default.
@@ -29,7 +33,8 @@ type Entry struct {
 	Method   string    `json:"method"`
 	Path     string    `json:"path"`
 	Query    string    `json:"query"`
-	// Headers as received, except that API keys are masked.
+	// Headers as received. The journal keeps them as they came and masks
+	// the API key (and any Authorization) in every entry it hands out.
 	Headers   map[string][]string `json:"headers"`
 	PartnerID string              `json:"partnerId,omitempty"` // empty when the key was not valid
 	// Body is the request body as received, up to MaxBody bytes; base64
@@ -44,12 +49,39 @@ type Entry struct {
 	RespTruncated bool    `json:"responseTruncated"`
 	LatencyMs     float64 `json:"latencyMs"`
 	Fault         string  `json:"fault,omitempty"` // the id of the fault that answered
-
-	apiKey string // as sent, for filtering by key; never shown
 }
 
-// SetAPIKey records the key the request carried, for Filter.APIKey.
-func (e *Entry) SetAPIKey(k string) { e.apiKey = k }
+// Header names whose values are secrets, in canonical form.
+var (
+	apiKeyHeader = textproto.CanonicalMIMEHeaderKey(bullseye.APIKeyHeader)
+	secret       = []string{apiKeyHeader, "Authorization"}
+)
+
+// apiKey is the key the request carried.
+func (e *Entry) apiKey() string {
+	if v := e.Headers[apiKeyHeader]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// masked is e as it is handed out: its secret headers masked, in a copy of
+// the header map (the journal's own stays as received).
+func (e Entry) masked() Entry {
+	h := make(map[string][]string, len(e.Headers))
+	for k, vs := range e.Headers {
+		if slices.Contains(secret, k) {
+			m := make([]string, len(vs))
+			for i, v := range vs {
+				m[i] = bullseye.MaskKey(v)
+			}
+			vs = m
+		}
+		h[k] = vs
+	}
+	e.Headers = h
+	return e
+}
 
 // Journal is safe for concurrent use.
 type Journal struct {
@@ -59,7 +91,7 @@ type Journal struct {
 	head    int
 	last    int64 // the id of the newest entry
 	evicted int64
-	changed chan struct{} // closed and replaced on every change
+	changed chan struct{} // made by a waiter, closed (and dropped) on the next change
 }
 
 // New returns an empty journal holding at most cap entries (DefaultCap
@@ -68,7 +100,7 @@ func New(cap int) *Journal {
 	if cap <= 0 {
 		cap = DefaultCap
 	}
-	return &Journal{cap: cap, changed: make(chan struct{})}
+	return &Journal{cap: cap}
 }
 
 // Add records e, giving it the next id, and returns it.
@@ -84,8 +116,7 @@ func (j *Journal) Add(e Entry) Entry {
 		j.head = (j.head + 1) % j.cap
 		j.evicted++
 	}
-	close(j.changed)
-	j.changed = make(chan struct{})
+	j.wake()
 	return e
 }
 
@@ -109,8 +140,16 @@ func (j *Journal) Reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.ring, j.head, j.last, j.evicted = nil, 0, 0, 0
-	close(j.changed)
-	j.changed = make(chan struct{})
+	j.wake()
+}
+
+// wake tells the waiters that something changed; the caller holds the
+// lock. Without waiters there is no channel, so recording costs none.
+func (j *Journal) wake() {
+	if j.changed != nil {
+		close(j.changed)
+		j.changed = nil
+	}
 }
 
 // matching returns the entries f selects, newest first, and the channel
@@ -123,8 +162,11 @@ func (j *Journal) matching(f *Filter) ([]Entry, <-chan struct{}) {
 	for i := n - 1; i >= 0; i-- {
 		e := &j.ring[(j.head+i)%n]
 		if f.Match(e) {
-			out = append(out, *e)
+			out = append(out, e.masked())
 		}
+	}
+	if j.changed == nil {
+		j.changed = make(chan struct{})
 	}
 	return out, j.changed
 }

@@ -70,8 +70,8 @@ func TestJournalCapAndFilters(t *testing.T) {
 		{"GET", "/api/v1/partner/webhooks", ""},
 		{"POST", "/api/v1/partner/organizations", `{"name":"A","metadata":{"plan":"pro"}}`},
 	} {
-		e := Entry{Time: at.Add(time.Duration(i) * time.Minute), Method: c.method, Path: c.path, Body: c.body, Status: 200 + i}
-		e.SetAPIKey("key-" + c.method)
+		e := Entry{Time: at.Add(time.Duration(i) * time.Minute), Method: c.method, Path: c.path, Body: c.body, Status: 200 + i,
+			Headers: map[string][]string{"X-Partner-Api-Key": {"key-" + c.method}}}
 		if got := j.Add(e); got.ID != int64(i+1) {
 			t.Fatalf("id %d, want %d", got.ID, i+1)
 		}

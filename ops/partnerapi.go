@@ -70,7 +70,7 @@ func (o *Ops) newKey() string {
 func (o *Ops) RevokeKey(apiKey string) (store.Key, error) {
 	k, err := o.store.RevokeKey(apiKey)
 	if err != nil {
-		return k, fmt.Errorf("no API key %s is in force: %w", store.Mask(apiKey), ErrNotFound)
+		return k, fmt.Errorf("no API key %s is in force: %w", bullseye.MaskKey(apiKey), ErrNotFound)
 	}
 	return k, nil
 }

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/journal"
-	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 // MaxRequestCount bounds how many requests a wait or an expectation counts
@@ -127,7 +127,7 @@ func describeMatch(m RequestMatch) string {
 		parts = append(parts, "answered "+string(m.Status))
 	}
 	if m.APIKey != "" {
-		parts = append(parts, "with the key "+store.Mask(m.APIKey))
+		parts = append(parts, "with the key "+bullseye.MaskKey(m.APIKey))
 	}
 	if m.PartnerID != "" {
 		parts = append(parts, "of partner "+m.PartnerID)

@@ -10,7 +10,6 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/ops"
-	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 // StartTime is the mock time a manual-clock run starts at: fixed, so that a
@@ -186,7 +185,7 @@ func (r *runner) setup() error {
 	for _, k := range r.s.Keys {
 		k.PartnerID = r.partner
 		if _, err := r.o.AddKey(k); err != nil {
-			return fmt.Errorf("key %s: %w", store.Mask(k.APIKey), err)
+			return fmt.Errorf("key %s: %w", bullseye.MaskKey(k.APIKey), err)
 		}
 	}
 	for _, spec := range r.s.Organizations {
@@ -262,7 +261,7 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		}
 		return err
 	case st.RevokeKey != "":
-		r.log.Info("API key revoked", "line", st.Line, "key", store.Mask(st.RevokeKey))
+		r.log.Info("API key revoked", "line", st.Line, "key", bullseye.MaskKey(st.RevokeKey))
 		_, err := r.o.RevokeKey(st.RevokeKey)
 		return err
 	case st.Expect != nil:

@@ -3,10 +3,12 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +201,12 @@ func TestFaultsFireAsScriptedThenStop(t *testing.T) {
 	if r := h.apiCall(t, h.key, "GET", "/api/v1/partner/billing", ""); r.status != 200 {
 		t.Errorf("billing = %d", r.status)
 	}
+	metrics := string(h.call(t, "GET", "/metrics", "").body)
+	for _, l := range []string{"bullseye_mock_partner_api_faults 1", "bullseye_mock_partner_api_fault_firings_total 2", "bullseye_mock_journal_entries 5", "bullseye_mock_journal_evictions_total 0"} {
+		if !strings.Contains(metrics, "\n"+l+"\n") {
+			t.Errorf("metrics lack %q", l)
+		}
+	}
 	f := h.must(t, 200, "GET", "/_mock/faults/"+id, "")
 	if f["fired"] != 2.0 || f["spent"] != true || f["matched"] != 2.0 {
 		t.Errorf("fault after = %v", f)
@@ -336,16 +344,7 @@ func TestScopedAndRevokedKeys(t *testing.T) {
 	write := h.must(t, 201, "POST", "/_mock/keys", `{"apiKey":"my-write-key","scopes":["write"]}`)["apiKey"].(string)
 	admin := h.must(t, 201, "POST", "/_mock/keys", `{"apiKey":"my-admin-key","scopes":["admin"]}`)["apiKey"].(string)
 
-	routes := []struct{ method, path, body string }{
-		{"GET", "/api/v1/partner/webhooks", ""},
-		{"GET", "/api/v1/partner/webhooks/logs", ""},
-		{"PUT", "/api/v1/partner/webhooks/identification", `{"enabled":false}`},
-		{"POST", "/api/v1/partner/webhooks/test", `{"type":"identification"}`},
-		{"GET", "/api/v1/partner/organizations", ""},
-		{"POST", "/api/v1/partner/organizations", `{"name":"Scoped"}`},
-		{"GET", "/api/v1/partner/billing", ""},
-	}
-	for _, rt := range routes {
+	for _, rt := range apiRoutes(t, h) {
 		for key, allowed := range map[string]bool{readKey: rt.method == "GET", write: rt.method != "GET", admin: true, h.key: true} {
 			r := h.apiCall(t, key, rt.method, rt.path, rt.body)
 			if allowed && (r.status == 403 || r.status == 401) {
@@ -394,3 +393,45 @@ func TestScopedAndRevokedKeys(t *testing.T) {
 }
 
 func matchPath(p string) ops.RequestMatch { return ops.RequestMatch{Path: p} }
+
+type apiRoute struct{ method, path, body string }
+
+// apiRoutes lists every Partner API operation of the OpenAPI document (a
+// test keeps the document equal to the router), with its path variables
+// filled in, so a check over them covers every route.
+func apiRoutes(t *testing.T, h *harness) []apiRoute {
+	t.Helper()
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	org := h.m.Partners()[0].OrganizationIDs[0]
+	fill := strings.NewReplacer("{type}", "identification", "{id}", org, "{organizationId}", org)
+	var out []apiRoute
+	for path, ops := range doc.Paths {
+		if !strings.HasPrefix(path, "/api/v1/") {
+			continue
+		}
+		for method := range ops {
+			m := strings.ToUpper(method)
+			if m != "GET" && m != "PUT" && m != "POST" && m != "DELETE" {
+				continue
+			}
+			body := ""
+			if m != "GET" {
+				body = "{}"
+			}
+			out = append(out, apiRoute{m, fill.Replace(path), body})
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("only %d Partner API operations in the document: %v", len(out), out)
+	}
+	return out
+}

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/bullseye-mock/bullseye-mock/journal"
-	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 // isAPIPath reports whether a path is under the Partner API's prefix.
@@ -72,19 +71,26 @@ func (t *teeBody) Read(p []byte) (int, error) {
 func (s *partnerAPI) journaled(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	start := time.Now()
 	at := s.clock.Now()
-	rec := &recorder{ResponseWriter: w}
-	tee := &teeBody{ReadCloser: r.Body}
-	r.Body = tee
+	j := &struct { // one allocation for both
+		recorder
+		teeBody
+	}{recorder{ResponseWriter: w}, teeBody{ReadCloser: http.NoBody}}
+	rec, tee := &j.recorder, &j.teeBody
+	if body := r.Body; body != nil && body != http.NoBody {
+		tee.ReadCloser = body
+		r.Body = tee
+		defer func() { r.Body = body }() // a request used again is not wrapped twice
+	}
 	defer func() {
 		v := recover() // an aborted answer (a closed connection) is journaled too
-		if rest := journal.MaxBody - len(tee.kept); rest > 0 && v == nil {
+		if rest := journal.MaxBody - len(tee.kept); rest > 0 && v == nil && tee.ReadCloser != http.NoBody {
 			// What the handler did not read was still received.
 			_, _ = io.CopyN(io.Discard, tee, int64(rest)+1)
 		}
 		size := max(tee.n, r.ContentLength)
 		e := journal.Entry{
 			Time: at, RealTime: start, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			Headers: maskedHeaders(r.Header), PartnerID: rec.partnerID,
+			Headers: r.Header, PartnerID: rec.partnerID,
 			BodyBytes: size, BodyTruncated: size > int64(len(tee.kept)),
 			Status: rec.status, Response: string(rec.body), ResponseBytes: rec.bytes,
 			RespTruncated: rec.bytes > int64(len(rec.body)),
@@ -94,9 +100,6 @@ func (s *partnerAPI) journaled(w http.ResponseWriter, r *http.Request, next http
 			e.Status = 0
 		}
 		e.Body, e.BodyEncoding = text(tee.kept, e.BodyTruncated)
-		if v := r.Header[hdrAPIKey]; len(v) > 0 {
-			e.SetAPIKey(v[0])
-		}
 		s.ops.RecordRequest(e)
 		if v != nil {
 			panic(v)
@@ -115,21 +118,4 @@ func text(b []byte, truncated bool) (string, string) {
 		return string(b), ""
 	}
 	return base64.StdEncoding.EncodeToString(b), "base64"
-}
-
-// maskedHeaders copies h with the API key (and any Authorization) masked.
-func maskedHeaders(h http.Header) map[string][]string {
-	out := make(map[string][]string, len(h))
-	for k, vs := range h {
-		if k == hdrAPIKey || k == "Authorization" {
-			masked := make([]string, len(vs))
-			for i, v := range vs {
-				masked[i] = store.Mask(v)
-			}
-			out[k] = masked
-			continue
-		}
-		out[k] = vs
-	}
-	return out
 }

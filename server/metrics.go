@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
@@ -80,6 +81,45 @@ func (c *metricsCollector) histogram(st sender.Stats) prometheus.Metric {
 	return prometheus.MustNewConstHistogram(c.latency, st.Latency.Count, st.Latency.Sum, b)
 }
 
+// partnerAPICollector reports the journal of Partner API requests and the
+// faults on it, read when scraped.
+type partnerAPICollector struct {
+	ops                                 *ops.Ops
+	entries, evictions, faults, firings *prometheus.Desc
+}
+
+func newPartnerAPICollector(o *ops.Ops) *partnerAPICollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("bullseye_mock_"+name, help, nil, nil)
+	}
+	return &partnerAPICollector{
+		ops:       o,
+		entries:   d("journal_entries", "Partner API requests held in the journal."),
+		evictions: d("journal_evictions_total", "Journal entries evicted because the journal was full, since start or the last reset."),
+		faults:    d("partner_api_faults", "Partner API faults held, spent ones included."),
+		firings:   d("partner_api_fault_firings_total", "Partner API requests answered by a fault held now."),
+	}
+}
+
+func (c *partnerAPICollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.entries, c.evictions, c.faults, c.firings} {
+		ch <- d
+	}
+}
+
+func (c *partnerAPICollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.ops.JournalStats()
+	faults := c.ops.APIFaults()
+	fired := 0
+	for _, f := range faults {
+		fired += f.Fired
+	}
+	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(st.Held))
+	ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(st.Evicted))
+	ch <- prometheus.MustNewConstMetric(c.faults, prometheus.GaugeValue, float64(len(faults)))
+	ch <- prometheus.MustNewConstMetric(c.firings, prometheus.CounterValue, float64(fired))
+}
+
 // metricsHandler serves a registry of the mock's own, not the global one,
 // so that two mocks in one test process do not collide and nothing a
 // user's program registers globally leaks into the mock's metrics.
@@ -87,6 +127,7 @@ func (s *controlAPI) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		newMetricsCollector(s.ops.Stats),
+		newPartnerAPICollector(s.ops),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -100,7 +100,7 @@ func (s *Store) AddPartner(key string) (Partner, error) {
 		return p.Partner, nil
 	}
 	if other := s.findKey(key); other != nil {
-		return Partner{}, fmt.Errorf("API key %s is already a key of partner %s: %w", Mask(key), other.PartnerID, ErrConflict)
+		return Partner{}, fmt.Errorf("API key %s is already a key of partner %s: %w", bullseye.MaskKey(key), other.PartnerID, ErrConflict)
 	}
 	if err := s.addKey(Key{Key: key, PartnerID: id, Primary: true}); err != nil {
 		return Partner{}, err
@@ -135,9 +135,9 @@ func (s *Store) AddKey(k Key) (Key, error) {
 	if other := s.findKey(k.Key); other != nil {
 		switch {
 		case other.PartnerID != k.PartnerID:
-			return Key{}, fmt.Errorf("API key %s belongs to another partner: %w", Mask(k.Key), ErrConflict)
+			return Key{}, fmt.Errorf("API key %s belongs to another partner: %w", bullseye.MaskKey(k.Key), ErrConflict)
 		case other.Primary:
-			return Key{}, fmt.Errorf("API key %s is the partner's primary key and keeps full access: %w", Mask(k.Key), ErrConflict)
+			return Key{}, fmt.Errorf("API key %s is the partner's primary key and keeps full access: %w", bullseye.MaskKey(k.Key), ErrConflict)
 		}
 		other.Scopes = append([]string(nil), k.Scopes...)
 		return other.Key, nil
@@ -179,7 +179,7 @@ func (s *Store) RevokeKey(key string) (Key, error) {
 			return k.Key, nil
 		}
 	}
-	return Key{}, fmt.Errorf("API key %s: %w", Mask(key), ErrNotFound)
+	return Key{}, fmt.Errorf("API key %s: %w", bullseye.MaskKey(key), ErrNotFound)
 }
 
 // Keys lists the keys in force, in the order they were added.
@@ -192,14 +192,6 @@ func (s *Store) Keys() []Key {
 		out[i].Scopes = append([]string(nil), k.Scopes...)
 	}
 	return out
-}
-
-// Mask shows the end of a key only, as logs and journals print it.
-func Mask(key string) string {
-	if len(key) <= 8 {
-		return strings.Repeat("*", len(key))
-	}
-	return strings.Repeat("*", len(key)-4) + key[len(key)-4:]
 }
 
 // Partners lists the partners in the order they were added.
