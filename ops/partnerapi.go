@@ -21,6 +21,7 @@ const (
 	MaxFaultLatency    = time.Minute // under the server's write timeout, so the answer still goes out
 	MaxFaultTimes      = 1_000_000
 	MaxFaultRetryAfter = 86400 // seconds
+	MaxKeyLength       = 256
 )
 
 // Key is an API key to add: the body of POST /_mock/keys and an entry of a
@@ -46,6 +47,9 @@ func (o *Ops) AddKey(k Key) (store.Key, error) {
 	}
 	if k.APIKey == "" {
 		k.APIKey = o.newKey()
+	}
+	if i := strings.IndexFunc(k.APIKey, func(r rune) bool { return r <= ' ' || r > '~' || r == '/' }); i >= 0 || len(k.APIKey) > MaxKeyLength {
+		return store.Key{}, fieldErr("apiKey", "apiKey must be 1 to %d printable ASCII characters without spaces or /, so that it fits a header and a URL path", MaxKeyLength)
 	}
 	added, err := o.store.AddKey(store.Key{Key: k.APIKey, PartnerID: id, Scopes: k.Scopes})
 	if err != nil && !errors.Is(err, store.ErrConflict) {
