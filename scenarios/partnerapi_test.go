@@ -55,15 +55,22 @@ func app(base, key string) error {
 	return errors.New("gave up")
 }
 
-func TestScenarioTestsTheAppsPartnerAPICalls(t *testing.T) {
-	m, err := mock.New(mock.Config{Clock: clock.NewManual(scenarios.StartTime()), APIKeys: []string{"key-app"}})
+// served starts a mock on a manual clock with its Partner API listening.
+func served(t *testing.T, keys ...string) *mock.Mock {
+	t.Helper()
+	m, err := mock.New(mock.Config{Clock: clock.NewManual(scenarios.StartTime()), APIKeys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close(context.Background())
+	t.Cleanup(func() { _, _ = m.Close(context.Background()) })
+	return m
+}
+
+func TestScenarioTestsTheAppsPartnerAPICalls(t *testing.T) {
+	m := served(t, "key-app")
 	s := mustParse(t, `
 partner:
   apiKey: key-app
@@ -123,14 +130,7 @@ steps:
 }
 
 func TestWaitForRequestsTimesOutAsAFailure(t *testing.T) {
-	m, err := mock.New(mock.Config{Clock: clock.NewManual(scenarios.StartTime())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close(context.Background())
+	m := served(t)
 	s := mustParse(t, `
 steps:
   - wait: {requests: {method: POST, path: /api/v1/partner/organizations}, count: 2, timeout: 1ms}

@@ -21,25 +21,11 @@ import (
 // apiCall sends a Partner API request with key (none when empty).
 func (h *harness) apiCall(t *testing.T, key, method, path, body string) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, h.url+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hdr := map[string]string{"Content-Type": "application/json"}
 	if key != "" {
-		req.Header.Set("X-Partner-API-Key", key)
+		hdr["X-Partner-API-Key"] = key
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, resp.Header, b}
+	return h.send(t, method, path, body, hdr)
 }
 
 func requestsOf(t *testing.T, v map[string]any) []map[string]any {

@@ -69,6 +69,16 @@ func (r reply) obj(t *testing.T) map[string]any {
 // call sends a request with the admin token (if any) and the partner key.
 func (h *harness) call(t *testing.T, method, path, body string) reply {
 	t.Helper()
+	hdr := map[string]string{"X-Partner-API-Key": h.key}
+	if h.token != "" {
+		hdr["Authorization"] = "Bearer " + h.token
+	}
+	return h.send(t, method, path, body, hdr)
+}
+
+// send sends a request with these headers and reads the whole answer.
+func (h *harness) send(t *testing.T, method, path, body string, hdr map[string]string) reply {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -77,9 +87,8 @@ func (h *harness) call(t *testing.T, method, path, body string) reply {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-Partner-API-Key", h.key)
-	if h.token != "" {
-		req.Header.Set("Authorization", "Bearer "+h.token)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
