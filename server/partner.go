@@ -11,10 +11,9 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/apifault"
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
-	"github.com/bullseye-mock/bullseye-mock/ops"
-
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
@@ -122,11 +121,13 @@ func applyFault(w http.ResponseWriter, r *http.Request, f apifault.Fault) bool {
 	}
 	switch {
 	case f.Close:
+		// HTTP/1 hands the connection over to be closed; where it cannot
+		// (HTTP/2), aborting resets the stream. Either way the journal
+		// records status 0 and net/http lets the abort go.
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			_ = conn.Close()
-			panic(http.ErrAbortHandler) // journaled as closed, then net/http lets it go
 		}
-		panic(http.ErrAbortHandler) // HTTP/2: aborting resets the stream
+		panic(http.ErrAbortHandler)
 	case f.Status != 0:
 		if f.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))

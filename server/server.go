@@ -75,6 +75,7 @@ type Server struct {
 	// path variables: an exact match skips mux, which copies the request
 	// twice (route and vars) on every call.
 	static map[string]map[string]http.Handler
+	routed http.Handler // route as a handler, made once
 	log    *slog.Logger
 }
 
@@ -114,6 +115,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	s.routes()
+	s.routed = http.HandlerFunc(s.route)
 	return s
 }
 
@@ -123,7 +125,7 @@ func (s *Server) Router() *mux.Router { return s.router }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isAPIPath(r.URL.Path) {
-		s.partner.journaled(w, r, http.HandlerFunc(s.route))
+		s.partner.journaled(w, r, s.routed)
 		return
 	}
 	s.route(w, r)
