@@ -34,12 +34,24 @@ type Key struct {
 	Scopes []string `json:"scopes,omitempty"` // read, write, admin; none: full access
 }
 
-// AddKey gives a partner another API key with scopes.
-func (o *Ops) AddKey(k Key) (store.Key, error) {
+// CheckKey checks a key's scopes and spelling (an absent apiKey is made
+// later, so it passes).
+func CheckKey(k Key) error {
 	for i, sc := range k.Scopes {
 		if err := bullseye.CheckScope(sc); err != nil {
-			return store.Key{}, fieldErr(fmt.Sprintf("scopes[%d]", i), "%v", err)
+			return fieldErr(fmt.Sprintf("scopes[%d]", i), "%v", err)
 		}
+	}
+	if i := strings.IndexFunc(k.APIKey, func(r rune) bool { return r <= ' ' || r > '~' || r == '/' }); i >= 0 || len(k.APIKey) > MaxKeyLength {
+		return fieldErr("apiKey", "apiKey must be 1 to %d printable ASCII characters without spaces or /, so that it fits a header and a URL path", MaxKeyLength)
+	}
+	return nil
+}
+
+// AddKey gives a partner another API key with scopes.
+func (o *Ops) AddKey(k Key) (store.Key, error) {
+	if err := CheckKey(k); err != nil {
+		return store.Key{}, err
 	}
 	id, err := o.Partner("", k.PartnerID)
 	if err != nil {
@@ -47,9 +59,6 @@ func (o *Ops) AddKey(k Key) (store.Key, error) {
 	}
 	if k.APIKey == "" {
 		k.APIKey = o.newKey()
-	}
-	if i := strings.IndexFunc(k.APIKey, func(r rune) bool { return r <= ' ' || r > '~' || r == '/' }); i >= 0 || len(k.APIKey) > MaxKeyLength {
-		return store.Key{}, fieldErr("apiKey", "apiKey must be 1 to %d printable ASCII characters without spaces or /, so that it fits a header and a URL path", MaxKeyLength)
 	}
 	added, err := o.store.AddKey(store.Key{Key: k.APIKey, PartnerID: id, Scopes: k.Scopes})
 	if err != nil && !errors.Is(err, store.ErrConflict) {

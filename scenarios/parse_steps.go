@@ -3,7 +3,6 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -104,10 +103,8 @@ func (p *parser) keys(n *yaml.Node) ([]ops.Key, error) {
 		if strings.TrimSpace(k.APIKey) == "" {
 			return nil, p.errf(f["apiKey"], "apiKey is empty, expected a key")
 		}
-		for i, sc := range k.Scopes {
-			if err := bullseye.CheckScope(sc); err != nil {
-				return nil, p.errf(nodeAt(it, fmt.Sprintf("scopes[%d]", i)), "%v", err)
-			}
+		if err := ops.CheckKey(k); err != nil {
+			return nil, p.place(it, err)
 		}
 		out = append(out, k)
 	}
