@@ -49,6 +49,9 @@ func Decode(data []byte, v any) error {
 	if trimmed[0] != '{' {
 		return fieldErr("", "request body must be a JSON object")
 	}
+	if err := checkJSON(data); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

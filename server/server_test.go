@@ -445,3 +445,22 @@ func TestRateLimiterSweepsStaleWindows(t *testing.T) {
 		t.Fatalf("%d windows: a second sweep ran within the minute", n)
 	}
 }
+
+// A key given twice and invalid UTF-8 are refused, naming the field, on the
+// Partner API as on the control API (both decode with ops.Decode), and the
+// webhook keeps its value.
+func TestPartnerAPIStrictJSON(t *testing.T) {
+	f := newFixture(t, nil)
+	for body, want := range map[string]string{
+		`{"url":"https://a.example/1","url":"https://b.example/2"}`: `"details":{"field":"url"}`,
+		"{\"secret\":\"s\xff\"}":                                   `"details":{"field":"secret"}`,
+	} {
+		r := f.do(t, "PUT", "/api/v1/partner/webhooks/identification", keyA, body)
+		if r.status != 400 || !strings.Contains(string(r.body), want) {
+			t.Errorf("%q = %d %s, want 400 with %s", body, r.status, r.body, want)
+		}
+	}
+	if r := f.do(t, "GET", "/api/v1/partner/webhooks", keyA, ""); strings.Contains(string(r.body), "example") {
+		t.Errorf("a refused update changed the webhook: %s", r.body)
+	}
+}
