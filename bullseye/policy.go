@@ -29,6 +29,10 @@ const (
 	DefaultTimeout  = 30 * time.Second
 	// MaxAttempts bounds Attempts; the log keeps the attempt number small.
 	MaxAttempts = 100
+	// MaxDelay bounds each retry delay and the attempt timeout, so that a
+	// delivery's last attempt (MaxAttempts of each) stays two centuries
+	// ahead at most, inside the clock's range.
+	MaxDelay = 365 * 24 * time.Hour
 )
 
 // DefaultDelays returns the vendor's retry delays: 1m, 5m, 30m.
@@ -69,6 +73,9 @@ func (p Policy) Validate() error {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("retry delay %d is negative (%s)", i+1, d))
 		}
+		if d > MaxDelay {
+			errs = append(errs, fmt.Errorf("retry delay %d must be at most %s (a year), got %s", i+1, MaxDelay, d))
+		}
 	}
 	if err := CheckTimeout(p.Timeout); err != nil {
 		errs = append(errs, err)
@@ -88,6 +95,9 @@ func CheckAttempts(n int) error {
 func CheckTimeout(d time.Duration) error {
 	if d <= 0 {
 		return fmt.Errorf("timeout must be positive, got %s", d)
+	}
+	if d > MaxDelay {
+		return fmt.Errorf("timeout must be at most %s (a year), got %s", MaxDelay, d)
 	}
 	return nil
 }

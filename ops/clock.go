@@ -59,8 +59,14 @@ func (o *Ops) AdvanceClock(ctx context.Context, a Advance) (Advanced, error) {
 			}
 			return Advanced{}, err
 		}
+		if err := checkFrom("by", before, by); err != nil {
+			return Advanced{}, err
+		}
 		target = before.Add(by)
 	case a.To != nil:
+		if err := checkInstant("to", *a.To); err != nil {
+			return Advanced{}, err
+		}
 		if a.To.Before(before) {
 			return Advanced{}, fieldErr("to", "to (%s) is before the clock (%s); the clock never goes back", a.To.UTC().Format(time.RFC3339Nano), before.UTC().Format(time.RFC3339Nano))
 		}

@@ -174,9 +174,20 @@ func (o *Ops) prepare(s Send) (plan, error) {
 		}
 		p.dialect = hook.Dialect
 	}
+	now := o.clock.Now()
 	if s.Delay.set() {
 		d, _ := s.Delay.parse("delay") // checkSend parsed it
-		p.at = o.clock.Now().Add(d)
+		if err := checkFrom("delay", now, d); err != nil {
+			return p, err
+		}
+		p.at = now.Add(d)
+	}
+	start := p.at
+	if start.Before(now) {
+		start = now // an instant already past is due at once
+	}
+	if err := checkFrom("rate", start, spanOf(p.count, p.interval)); err != nil {
+		return p, err
 	}
 	return p, nil
 }
@@ -205,6 +216,9 @@ func checkSend(s Send) (plan, error) {
 	if s.Rate != "" {
 		if p.interval, err = ParseRate(s.Rate); err != nil {
 			return p, fieldErr("rate", "%v", err)
+		}
+		if span := spanOf(p.count, p.interval); span > MaxAhead {
+			return p, fieldErr("rate", "%d events at %s span more than %s (100 years of mock time)", p.count, s.Rate, MaxAhead)
 		}
 	}
 	if s.APIKey != "" && s.PartnerID != "" {
@@ -236,6 +250,9 @@ func checkSend(s Send) (plan, error) {
 	case s.At != nil && s.Delay.set():
 		return p, fieldErr("delay", "at and delay exclude each other")
 	case s.At != nil:
+		if err := checkInstant("at", *s.At); err != nil {
+			return p, err
+		}
 		p.at = s.At.UTC()
 	case s.Delay.set():
 		if _, err := s.Delay.parse("delay"); err != nil {

@@ -103,6 +103,9 @@ func ParseDuplicate(s string) (time.Duration, error) {
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("%s, got %q", duplicateHint, s)
 	}
+	if d > MaxAhead {
+		return 0, fmt.Errorf("duplicate must be at most %s (100 years of mock time), got %s", MaxAhead, d)
+	}
 	return d, nil
 }
 
@@ -179,6 +182,9 @@ func (d Duration) parse(field string) (time.Duration, *FieldError) {
 	}
 	if v < 0 {
 		return 0, fieldErr(field, "%s must not be negative, got %s", lastName(field), v)
+	}
+	if err := checkAhead(field, v); err != nil {
+		return 0, err
 	}
 	return v, nil
 }

@@ -196,6 +196,9 @@ func (p *parser) duration(n *yaml.Node, what string, allowZero bool) (time.Durat
 	if err != nil || d < 0 || (d == 0 && !allowZero) {
 		return 0, p.errf(n, `%s is %s, expected a positive duration such as "30s" or "1m"`, what, kindName(n))
 	}
+	if d > ops.MaxAhead {
+		return 0, p.errf(n, "%s must be at most %s (100 years of mock time), got %s", what, ops.MaxAhead, d)
+	}
 	return d, nil
 }
 
