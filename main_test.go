@@ -30,14 +30,22 @@ func buildBinary(t *testing.T) string {
 // base URL, read from the banner's first line.
 func startBinary(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd, string, *strings.Builder) {
 	t.Helper()
+	return startBinaryWith(t, &strings.Builder{}, bin, env, args...)
+}
+
+// startBinaryWith is startBinary writing the program's stderr to stderr.
+func startBinaryWith(t *testing.T, stderr interface {
+	io.Writer
+	String() string
+}, bin string, env []string, args ...string) (*exec.Cmd, string, *strings.Builder) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

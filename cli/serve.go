@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
@@ -199,8 +203,18 @@ func (c *serveCmd) Run(e *env) error {
 		_, _ = m.Close(context.Background()) // stop the sender; the serve error is what matters
 		return fmt.Errorf("server stopped: %w", err)
 	}
-	e.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	pending, err := m.Close(context.Background())
+	// A second signal cuts the drain short; it is caught before the log line
+	// says so, so a signal sent after the line is never lost.
+	hard, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var cut atomic.Int64
+	cut.Store(-1)
+	context.AfterFunc(hard, func() { cut.Store(int64(m.Ops().Stats().InFlight)) })
+	e.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout, "then", "a second signal stops at once")
+	pending, err := m.Close(hard)
+	if n := cut.Load(); n >= 0 {
+		return exitError{code: ExitFailed, msg: fmt.Sprintf("second signal: stopped at once; %d attempts in flight were cut off, %d deliveries left pending", n, pending)}
+	}
 	if pending > 0 {
 		e.logger.Warn("deliveries left pending at shutdown", "pending", pending)
 	}

@@ -36,6 +36,7 @@ const (
 	DefaultAddr            = "127.0.0.1:8080" // the CLI's; a zero Config listens on a free loopback port
 	DefaultOrganizations   = 3
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultWriteTimeout    = 2 * time.Minute
 	DefaultRateLimit       = server.DefaultRateLimit
 	DefaultMaxBody         = server.DefaultMaxBody
 	DefaultWorkers         = sender.DefaultWorkers
@@ -87,6 +88,9 @@ type Config struct {
 	// Headless runs the engine without an HTTP listener (the send
 	// command): Start starts the sender only.
 	Headless bool
+	// WriteTimeout bounds writing any answer (DefaultWriteTimeout when 0);
+	// a long-poll extends its own deadline to its timeout.
+	WriteTimeout time.Duration
 }
 
 // Defaults fills the unset fields of c. Zero means "the default" for
@@ -110,6 +114,9 @@ func (c *Config) Defaults() {
 	setDefault(&c.LogCap, DefaultLogCap)
 	setDefault(&c.DeliveryCap, DefaultDeliveryCap)
 	setDefault(&c.JournalCap, DefaultJournalCap)
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
 	if c.MaxBody == 0 {
 		c.MaxBody = DefaultMaxBody
 	}
@@ -177,6 +184,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		return bad("ShutdownTimeout", "shutdown timeout must not be negative, got %s", c.ShutdownTimeout)
+	}
+	if c.WriteTimeout < 0 {
+		return bad("WriteTimeout", "write timeout must not be negative, got %s", c.WriteTimeout)
 	}
 	if c.Grace < 0 {
 		return bad("Grace", "grace must not be negative, got %s", c.Grace)
@@ -332,7 +342,7 @@ func (m *Mock) Start() error {
 		Handler:           m.server,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
-		WriteTimeout:      2 * time.Minute,
+		WriteTimeout:      m.cfg.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}
@@ -371,14 +381,22 @@ func (m *Mock) Close(ctx context.Context) (pending int, err error) {
 		ctx, cancel = context.WithTimeout(ctx, m.cfg.ShutdownTimeout)
 		defer cancel()
 	}
-	var errs []error
+	// Open waits answer at once, saying the mock is stopping; scenario runs
+	// end; then the HTTP server drains while the sender starts no new
+	// attempt and lets those in flight finish, both within ctx.
+	m.ops.Stop()
 	m.runs.Stop()
-	errs = append(errs, m.runs.Wait(ctx))
-	if m.http != nil {
-		errs = append(errs, m.http.Shutdown(ctx))
-	}
+	errs := []error{m.runs.Wait(ctx)}
+	httpDone := make(chan error, 1)
+	go func() {
+		if m.http == nil {
+			httpDone <- nil
+			return
+		}
+		httpDone <- m.http.Shutdown(ctx)
+	}()
 	pending, serr := m.sender.Shutdown(ctx)
-	errs = append(errs, serr)
+	errs = append(errs, serr, <-httpDone)
 	return pending, errors.Join(errs...)
 }
 

@@ -11,6 +11,7 @@
 package ops
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,6 +68,11 @@ type Ops struct {
 	journal *journal.Journal
 	faults  *apifault.Set
 
+	// stopped ends when the mock begins to shut down: every open wait
+	// answers at once with what it has.
+	stopped context.Context
+	stop    context.CancelFunc
+
 	mu      sync.Mutex
 	next    map[string]int // per partner: which organization gets the next event
 	rng     *rand.Rand     // generated API keys
@@ -78,6 +84,7 @@ func New(cfg Config) *Ops {
 	o := &Ops{store: cfg.Store, sender: cfg.Sender, fixtures: cfg.Fixtures, clock: cfg.Clock, log: cfg.Logger, grace: cfg.Grace, next: map[string]int{},
 		journal: journal.New(cfg.JournalCap), faults: apifault.NewSet(cfg.Seed), rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6b6579))}
 	o.manual, _ = cfg.Clock.(*clock.Manual)
+	o.stopped, o.stop = context.WithCancel(context.Background())
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
@@ -86,6 +93,21 @@ func New(cfg Config) *Ops {
 	}
 	return o
 }
+
+// Stop begins a shutdown: the sender starts no new attempt (those in
+// flight go on), and every open and future wait answers at once.
+func (o *Ops) Stop() {
+	if o.sender != nil {
+		o.sender.Quiesce()
+	}
+	o.stop()
+}
+
+// Stopping reports whether Stop was called.
+func (o *Ops) Stopping() bool { return o.stopped.Err() != nil }
+
+// Stopped is a context that ends when Stop is called.
+func (o *Ops) Stopped() context.Context { return o.stopped }
 
 // Clock is the mock's clock.
 func (o *Ops) Clock() clock.Clock { return o.clock }

@@ -438,9 +438,22 @@ func (s *Sender) lookupLocked(id string) (*delivery, bool) {
 	return d, true
 }
 
-// scheduleLocked puts d in the heap for an attempt at due and wakes the
-// scheduler if that is earlier than what it sleeps until.
+// Quiesce stops starting attempts: from now on a due delivery stays
+// pending, while attempts in flight go on. Shutdown begins with it; a mock
+// that starts to shut down calls it first, so nothing falls due and is
+// sent while the rest drains.
+func (s *Sender) Quiesce() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopping = true
+	s.notifyLocked()
+}
+
+// Shutdown stops the sender: it refuses new deliveries, starts no new
+// attempt, lets those in flight finish until ctx ends (then aborts them),
+// and reports how many deliveries were left pending.
 func (s *Sender) Shutdown(ctx context.Context) (pending int, err error) {
+	s.Quiesce()
 	s.mu.Lock()
 	first := !s.closed
 	s.closed, s.stopping = true, true

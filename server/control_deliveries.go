@@ -102,10 +102,25 @@ func (s *controlAPI) controlDelivery(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// waitTimeout reads ?timeout=, a real-time bound on a long-poll.
-func waitTimeout(r *http.Request) (time.Duration, error) {
-	d, err := ops.ParseWaitTimeout(r.URL.Query().Get("timeout"))
-	return d, asParameter(err)
+// writeSlack is how long past its timeout a long-poll may take to write
+// its answer.
+const writeSlack = 10 * time.Second
+
+// longPoll reads ?timeout= (a real-time bound) and prepares a long-poll:
+// a context that ends at the timeout, when the client leaves, or when the
+// mock begins to shut down (so every open wait answers at once, with
+// "stopping": true), and a write deadline past the timeout, so that the
+// server's general write timeout cannot cut a wait that the documented
+// maximum allows.
+func longPoll(w http.ResponseWriter, r *http.Request, stopped context.Context) (context.Context, context.CancelFunc, error) {
+	timeout, err := ops.ParseWaitTimeout(r.URL.Query().Get("timeout"))
+	if err != nil {
+		return nil, nil, asParameter(err)
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + writeSlack))
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	unhook := context.AfterFunc(stopped, cancel)
+	return ctx, func() { unhook(); cancel() }, nil
 }
 
 // condition reads what a wait for one delivery waits for: ?state=
@@ -136,15 +151,14 @@ func (s *controlAPI) controlWait(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.ops.Delivery(id); err != nil {
 		return withDetail(err, "id", id)
 	}
-	timeout, err := waitTimeout(r)
-	if err != nil {
-		return err
-	}
 	c, err := condition(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	ctx, cancel, err := longPoll(w, r, s.ops.Stopped())
+	if err != nil {
+		return err
+	}
 	defer cancel()
 	d, timedOut, err := s.ops.Wait(ctx, id, c)
 	if r.Context().Err() != nil {
@@ -153,7 +167,7 @@ func (s *controlAPI) controlWait(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return withDetail(asParameter(err), "id", id)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timedOut": timedOut, "delivery": toDeliveryJSON(d, true)})
+	writeJSON(w, http.StatusOK, map[string]any{"timedOut": timedOut, "stopping": s.ops.Stopping(), "delivery": toDeliveryJSON(d, true)})
 	return nil
 }
 
@@ -162,11 +176,10 @@ func (s *controlAPI) controlWait(w http.ResponseWriter, r *http.Request) error {
 // and the ids still pending.
 func (s *controlAPI) controlWaitAll(w http.ResponseWriter, r *http.Request) error {
 	q := query(r.URL.Query())
-	timeout, err := waitTimeout(r)
+	ctx, cancel, err := longPoll(w, r, s.ops.Stopped())
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	res, err := s.ops.WaitAll(ctx, q)
 	if err != nil {
@@ -175,7 +188,7 @@ func (s *controlAPI) controlWaitAll(w http.ResponseWriter, r *http.Request) erro
 	if r.Context().Err() != nil {
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timedOut": len(res.Pending) > 0, "waitedFor": res.WaitedFor, "pending": res.Pending})
+	writeJSON(w, http.StatusOK, map[string]any{"timedOut": len(res.Pending) > 0, "stopping": s.ops.Stopping(), "waitedFor": res.WaitedFor, "pending": res.Pending})
 	return nil
 }
 

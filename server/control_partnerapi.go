@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -92,10 +91,6 @@ func (s *controlAPI) controlWaitRequests(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	timeout, err := waitTimeout(r)
-	if err != nil {
-		return err
-	}
 	count, err := intParam(q, "count", 1, 1, ops.MaxRequestCount)
 	if err != nil {
 		return err
@@ -104,7 +99,10 @@ func (s *controlAPI) controlWaitRequests(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	ctx, cancel, err := longPoll(w, r, s.ops.Stopped())
+	if err != nil {
+		return err
+	}
 	defer cancel()
 	res, err := s.ops.WaitRequests(ctx, m, count, size)
 	if err != nil {
@@ -113,7 +111,7 @@ func (s *controlAPI) controlWaitRequests(w http.ResponseWriter, r *http.Request)
 	if r.Context().Err() != nil {
 		return nil // the client went away
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timedOut": !res.Satisfied, "count": res.Count, "requests": res.Requests})
+	writeJSON(w, http.StatusOK, map[string]any{"timedOut": !res.Satisfied, "stopping": s.ops.Stopping(), "count": res.Count, "requests": res.Requests})
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -83,24 +82,24 @@ func (s *controlAPI) scenarioWait(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return withDetail(err, "id", id)
 	}
-	timeout, err := waitTimeout(r)
+	ctx, cancel, err := longPoll(w, r, s.ops.Stopped())
 	if err != nil {
 		return err
 	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+	defer cancel()
 	timedOut := false
 	select {
 	case <-done:
-	case <-t.C:
+	case <-ctx.Done():
+		if r.Context().Err() != nil {
+			return nil // the client went away
+		}
 		timedOut = true
-	case <-r.Context().Done():
-		return nil
 	}
 	run, _, err := s.runs.Get(id)
 	if err != nil {
 		return withDetail(err, "id", id)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timedOut": timedOut, "run": run})
+	writeJSON(w, http.StatusOK, map[string]any{"timedOut": timedOut, "stopping": s.ops.Stopping(), "run": run})
 	return nil
 }

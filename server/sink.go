@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -332,11 +331,10 @@ func (s *sinkAPI) sinkListRequests(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	timeout, err := waitTimeout(r)
+	ctx, cancel, err := longPoll(w, r, s.stopped)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	ss := s.sinks
 	timedOut := false
@@ -375,7 +373,7 @@ func (s *sinkAPI) sinkListRequests(w http.ResponseWriter, r *http.Request) error
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"requests": items, "total": len(sk.requests), "page": page, "pageSize": size,
-		"received": sk.received, "evicted": sk.evicted, "timedOut": timedOut,
+		"received": sk.received, "evicted": sk.evicted, "timedOut": timedOut, "stopping": s.stopped.Err() != nil,
 	})
 	return nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -16,6 +17,8 @@ type sinkAPI struct {
 	// ("" when the id names none): a sink without a secret of its own
 	// verifies with it, so a demo needs no sink setup.
 	secretOf func(deliveryID string) string
+	// stopped ends when the mock shuts down: open waits answer at once.
+	stopped context.Context
 }
 
 // registerRoutes declares the sink routes; admin registers one behind the
