@@ -453,7 +453,7 @@ func TestPartnerAPIStrictJSON(t *testing.T) {
 	f := newFixture(t, nil)
 	for body, want := range map[string]string{
 		`{"url":"https://a.example/1","url":"https://b.example/2"}`: `"details":{"field":"url"}`,
-		"{\"secret\":\"s\xff\"}":                                   `"details":{"field":"secret"}`,
+		"{\"secret\":\"s\xff\"}":                                    `"details":{"field":"secret"}`,
 	} {
 		r := f.do(t, "PUT", "/api/v1/partner/webhooks/identification", keyA, body)
 		if r.status != 400 || !strings.Contains(string(r.body), want) {
