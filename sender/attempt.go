@@ -22,11 +22,14 @@ import (
 const (
 	// excerptMax is how much of each response body is kept for inspection.
 	excerptMax = 1024
-	// bodyMax bounds how much of a response body is read. Past it the
-	// attempt stops reading, keeps its status code as the outcome and drops
-	// the connection, so an endless body cannot hold a worker forever on a
-	// manual clock, whose timeout only fires when the clock moves.
-	bodyMax = 1 << 20
+	// BodyMax bounds how much of a response body is read. A longer body
+	// fails the attempt and the connection is dropped, so an endless body
+	// cannot hold a worker forever on a manual clock, whose timeout only
+	// fires when the clock moves.
+	BodyMax = 1 << 20
+	// HeaderMax bounds a response's headers, at what a browser or a proxy
+	// would take; past it the attempt fails.
+	HeaderMax = 64 << 10
 )
 
 // worker runs attempts until shutdown.
@@ -301,19 +304,40 @@ func (s *Sender) post(ctx context.Context, target string, d *delivery, w *wire, 
 	}
 	defer resp.Body.Close()
 	// The response counts only once the whole body is in: a receiver that
-	// sends headers and then stalls has not answered.
-	k, err := io.ReadFull(resp.Body, buf)
-	excerpt := ""
-	if k > 0 {
-		excerpt = string(buf[:k])
+	// sends headers and then stalls, or dies mid-body, has not answered.
+	k, err := readFull(resp.Body, buf)
+	excerpt, read := string(buf[:k]), int64(k)
+	if err == nil { // more than the excerpt: read the rest, up to BodyMax
+		var n int64
+		n, err = io.Copy(io.Discard, io.LimitReader(resp.Body, BodyMax-read+1))
+		read += n
+		switch {
+		case err == nil && read > BodyMax:
+			return resp.StatusCode, excerpt, fmt.Errorf("response body is over %d bytes: the mock reads no more, so the answer is not complete", BodyMax)
+		case err == nil:
+			err = io.EOF
+		}
 	}
-	switch err {
-	case io.EOF, io.ErrUnexpectedEOF:
-		return resp.StatusCode, excerpt, nil
-	case nil:
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, bodyMax))
+	if err != io.EOF {
+		return resp.StatusCode, excerpt, fmt.Errorf("response body cut off after %d bytes: %w", read, err)
 	}
-	return resp.StatusCode, excerpt, err
+	return resp.StatusCode, excerpt, nil
+}
+
+// readFull reads into buf until it is full (nil) or the body ends (io.EOF,
+// a complete answer) or fails (any other error, such as io.ErrUnexpectedEOF
+// from a body shorter than its Content-Length). io.ReadFull would report a
+// short complete body and a cut one alike.
+func readFull(r io.Reader, buf []byte) (int, error) {
+	k := 0
+	for k < len(buf) {
+		n, err := r.Read(buf[k:])
+		k += n
+		if err != nil {
+			return k, err
+		}
+	}
+	return k, nil
 }
 
 // requestHeaders builds an attempt's headers. DeliveryInfo uses it too, so

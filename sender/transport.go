@@ -46,6 +46,9 @@ func newTransport(cfg Config) (*http.Transport, error) {
 		MaxIdleConns:        max(100, cfg.Workers),
 		MaxIdleConnsPerHost: cfg.PerEndpoint,
 		IdleConnTimeout:     90 * time.Second,
+		// Go's default is 10 MiB per response; endless headers would cost
+		// that much per attempt in flight.
+		MaxResponseHeaderBytes: HeaderMax,
 		// Keep the request headers exactly the documented ones: without this
 		// Go adds Accept-Encoding: gzip.
 		DisableCompression: true,
