@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,23 +38,8 @@ func TestUIInspector(t *testing.T) {
 	id := h.emit(t, `{"type": "visitor.identified"}`)[0]
 	h.settle(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The first action starts the browser; it must not run under a
-	// timeout, which would stop the whole browser (see chromedp.Run).
-	if err := chromedp.Do(ctx, chromedp.Navigate(h.url+"/_mock/ui")); err != nil {
-		t.Fatal(err)
-	}
-	tctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
-	defer cancelT()
-
+	tctx := openInspector(t, exe, h.url+"/_mock/ui")
 	row := `tr[data-id="` + id + `"]`
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	// The page shows the delivery that was just sent, retrying, and its
 	// attempts on the time axis with the next one scheduled.
 	if err := chromedp.Do(tctx,
@@ -103,6 +89,115 @@ func TestUIInspector(t *testing.T) {
 	}
 	if after := len(mustList(t, h)); after != before+1 {
 		t.Errorf("deliveries %d -> %d after Send test event", before, after)
+	}
+}
+
+// openInspector starts a headless Chromium on the inspector's page and
+// returns a context for the test's actions, under a timeout; the browser
+// is stopped when the test ends.
+func openInspector(t *testing.T, exe, url string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	// The first action starts the browser; it must not run under a
+	// timeout, which would stop the whole browser (see chromedp.Run).
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
+	t.Cleanup(cancelT)
+	return tctx
+}
+
+func css(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+// TestUIPartnerAPI drives the Partner API view: the journal of the app's
+// requests, with rows that open on a click and stay open as the list
+// refreshes, and the faults in force, removed from the page.
+func TestUIPartnerAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	exe := browser(t)
+	h := newHarness(t, nil)
+	// h.call sends the first partner's key as X-Partner-API-Key.
+	put := h.call(t, "PUT", "/api/v1/partner/webhooks/identification", `{"enabled":true}`)
+	h.must(t, 200, "GET", "/api/v1/partner/webhooks", "")
+	fault := h.must(t, 201, "POST", "/_mock/faults",
+		`{"method":"GET","path":"/api/v1/partner/billing","status":503,"times":1}`)["id"].(string)
+	journal := h.must(t, 200, "GET", "/_mock/requests", "")["requests"].([]any)
+	if len(journal) != 2 {
+		t.Fatalf("journal holds %d requests, want 2", len(journal))
+	}
+	idOf := func(v any) string { return strconv.Itoa(int(v.(map[string]any)["id"].(float64))) }
+	getID, putID := idOf(journal[0]), idOf(journal[1]) // newest first
+
+	tctx := openInspector(t, exe, h.url+"/_mock/ui")
+	putRow := `#r-rows tr.req[data-id="` + putID + `"]`
+	putBody := `#r-rows tr.expand[data-for="` + putID + `"] pre.req-body`
+	faultRow := `#f-rows tr[data-id="` + fault + `"]`
+	if err := chromedp.Do(tctx,
+		chromedp.Click(css(`#views [data-view="partner-api"]`)),
+		chromedp.WaitVisible(css(putRow+`[data-method="PUT"][data-status="`+strconv.Itoa(put.status)+`"]`)),
+		chromedp.WaitVisible(css(`#r-rows tr.req[data-id="`+getID+`"][data-method="GET"][data-status="200"]`)),
+		chromedp.WaitVisible(css(faultRow+`[data-spent="false"] button.remove`)),
+		chromedp.Click(css(putRow)),
+		chromedp.WaitVisible(css(putBody)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	body, err := chromedp.Run(tctx, chromedp.Text(css(putBody)))
+	if err != nil || !strings.Contains(body, `"enabled"`) {
+		t.Fatalf("the PUT's body shows %q (%v), want it to hold \"enabled\"", body, err)
+	}
+	headers, err := chromedp.Run(tctx, chromedp.Text(css(`#r-rows tr.expand[data-for="`+putID+`"] pre.req-headers`)))
+	if err != nil || !strings.Contains(headers, "X-Partner-Api-Key: ") || strings.Contains(headers, h.key) {
+		t.Errorf("the PUT's headers show %q (%v), want the API key there, masked", headers, err)
+	}
+
+	// A request made now, which the fault answers, appears on a later
+	// refresh: the PUT's row is still open then, and the fault is spent.
+	billing := h.call(t, "GET", "/api/v1/partner/billing", "")
+	if billing.status != 503 {
+		t.Fatalf("GET billing = %d, want the fault's 503", billing.status)
+	}
+	if err := chromedp.Do(tctx,
+		chromedp.WaitVisible(css(`#r-rows tr.req[data-method="GET"][data-status="503"]`)),
+		chromedp.WaitVisible(css(faultRow+`[data-spent="true"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	open, err := chromedp.Run(tctx, chromedp.Poll[bool](`(() => {
+		const body = document.querySelector(`+strconv.Quote(putBody)+`);
+		return !!body && body.checkVisibility() && body.textContent.includes('"enabled"');
+	})()`, chromedp.WithPollingTimeout(time.Second)))
+	if err != nil || !open {
+		t.Errorf("the PUT's row closed on a refresh (%v)", err)
+	}
+	faultCell, err := chromedp.Run(tctx, chromedp.Text(css(`#r-rows tr.req[data-status="503"] td.fault`)))
+	if err != nil || strings.TrimSpace(faultCell) != fault {
+		t.Errorf("the 503's fault column shows %q (%v), want %s", faultCell, err, fault)
+	}
+	fired, err := chromedp.Run(tctx, chromedp.Text(css(faultRow+` td:nth-child(8)`)))
+	if err != nil || strings.TrimSpace(fired) != "1 / 1" {
+		t.Errorf("the fault shows fired / matched %q (%v), want 1 / 1", fired, err)
+	}
+
+	// Remove the fault from the page: the list says there are none.
+	if err := chromedp.Do(tctx,
+		chromedp.Click(css(faultRow+` button.remove`)),
+		chromedp.WaitVisible(css(`#f-empty`)),
+		chromedp.WaitNotPresent(css(faultRow)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if left := h.must(t, 200, "GET", "/_mock/faults", "")["faults"].([]any); len(left) != 0 {
+		t.Errorf("faults after Remove: %v, want none", left)
 	}
 }
 

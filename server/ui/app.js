@@ -1,11 +1,15 @@
 // The delivery inspector: plain JavaScript over the control API, no build
 // step. It polls once a second (a long-poll per delivery would hold one
-// connection per row), which is plenty for a person watching.
+// connection per row), which is plenty for a person watching. It has two
+// views: the webhook deliveries, and the Partner API (the journal of the
+// app's requests and the faults in force); only the one shown is polled.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
 let selected = "";
 let busy = false;
+let again = false;
+let view = "deliveries";
 
 // api calls the control API with the admin token, if one was typed, and
 // turns the vendor's error JSON into an Error with its message.
@@ -21,6 +25,22 @@ async function api(method, path, body) {
   return data;
 }
 
+// el makes an element: props are attributes ("class", and "data" for the
+// dataset), children are nodes or strings, which become text nodes, so
+// nothing from the mock is ever read as HTML.
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "data") Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  node.append(...children.flat().filter((c) => c !== undefined && c !== null && c !== false)
+    .map((c) => (c instanceof Node ? c : String(c))));
+  return node;
+}
+
 function short(id) { return id ? id.slice(0, 8) : ""; }
 function esc(s) { return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
 function time(t) { return t ? t.replace("T", " ").replace("Z", "") : ""; }
@@ -31,32 +51,48 @@ function offset(ms) {
   return "+" + Math.floor(s / 3600) + "h" + (Math.floor(s / 60) % 60) + "m";
 }
 
-async function refresh() {
-  if (busy) return;
+// refresh polls the mock clock and the view shown. A refresh asked for
+// soon (after an action) while one is in flight runs when it ends, so the
+// page shows the action's effect without waiting for the next tick.
+async function refresh(soon) {
+  if (busy) {
+    if (soon === true) again = true;
+    return;
+  }
   busy = true;
   try {
-    const q = new URLSearchParams({ pageSize: "100" });
-    for (const [k, v] of new FormData($("#filters"))) if (v) q.set(k, v);
-    const [list, clock] = await Promise.all([api("GET", "/_mock/deliveries?" + q), api("GET", "/_mock/clock")]);
+    const [clock] = await Promise.all([api("GET", "/_mock/clock"), view === "partner-api" ? refreshPartnerAPI() : refreshDeliveries()]);
     $("#clock").textContent = time(clock.now) + (clock.manual ? " (manual)" : "");
     $("#advance").hidden = !clock.manual;
     $("#advance").disabled = !clock.nextDue;
-    $("#rows").innerHTML = list.deliveries.map((d) => `
-      <tr data-id="${esc(d.id)}" data-state="${esc(d.state)}" class="${d.id === selected ? "selected" : ""}">
-        <td><code title="${esc(d.id)}">${esc(short(d.id))}</code>${d.duplicateOf ? ` <small title="duplicate of ${esc(d.duplicateOf)}">dup</small>` : ""}</td>
-        <td>${esc(d.eventType)}</td>
-        <td class="state ${esc(d.state)}">${esc(d.state)}</td>
-        <td>${d.attempts.length}</td>
-        <td>${esc(time(d.nextAttemptAt))}</td>
-      </tr>`).join("");
-    $("#total").textContent = list.total + " deliveries" + (list.total > list.deliveries.length ? " (newest 100 shown)" : "");
     $("#status").textContent = "";
-    if (selected) await showDetail(selected);
   } catch (e) {
     $("#status").textContent = e.message;
   } finally {
     busy = false;
+    if (again) {
+      again = false;
+      refresh();
+    }
   }
+}
+
+// ---- Deliveries ----
+
+async function refreshDeliveries() {
+  const q = new URLSearchParams({ pageSize: "100" });
+  for (const [k, v] of new FormData($("#filters"))) if (v) q.set(k, v);
+  const list = await api("GET", "/_mock/deliveries?" + q);
+  $("#rows").innerHTML = list.deliveries.map((d) => `
+    <tr data-id="${esc(d.id)}" data-state="${esc(d.state)}" class="${d.id === selected ? "selected" : ""}">
+      <td><code title="${esc(d.id)}">${esc(short(d.id))}</code>${d.duplicateOf ? ` <small title="duplicate of ${esc(d.duplicateOf)}">dup</small>` : ""}</td>
+      <td>${esc(d.eventType)}</td>
+      <td class="state ${esc(d.state)}">${esc(d.state)}</td>
+      <td>${d.attempts.length}</td>
+      <td>${esc(time(d.nextAttemptAt))}</td>
+    </tr>`).join("");
+  $("#total").textContent = list.total + " deliveries" + (list.total > list.deliveries.length ? " (newest 100 shown)" : "");
+  if (selected) await showDetail(selected);
 }
 
 async function showDetail(id) {
@@ -98,6 +134,213 @@ function drawTimeline(d) {
     </g>`).join("");
 }
 
+// ---- Partner API: the journal of the app's requests ----
+
+// journal is the journal view's state. Entries never change once recorded,
+// so their rows are kept and reused from one refresh to the next (an open
+// row keeps its scroll and selection); they are keyed by id and arrival,
+// as ids restart at 1 after a reset. open holds the keys of expanded rows.
+const journal = { page: 1, pageSize: 50, entries: [], rows: new Map(), open: new Set(), filtered: false };
+
+function entryKey(e) { return e.id + "@" + e.realTime; }
+
+async function refreshJournal() {
+  const q = new URLSearchParams({ page: String(journal.page), pageSize: String(journal.pageSize) });
+  journal.filtered = false;
+  for (const [k, v] of new FormData($("#r-filters"))) {
+    if (v.trim()) { q.set(k, v.trim()); journal.filtered = true; }
+  }
+  const list = await api("GET", "/_mock/requests?" + q);
+  const pages = Math.max(1, Math.ceil(list.total / list.pageSize));
+  if (journal.page > pages) journal.page = pages; // the journal shrank (a reset): the next tick shows the last page
+  journal.entries = list.requests;
+  renderJournal();
+  $("#r-total").textContent = list.total + (list.total === 1 ? " request" : " requests") +
+    (pages > 1 ? " · page " + list.page + " of " + pages : "") +
+    " · the journal keeps the last " + list.cap + (list.evicted ? " (" + list.evicted + " evicted)" : "");
+  $("#r-newer").disabled = journal.page <= 1;
+  $("#r-older").disabled = journal.page >= pages;
+}
+
+// renderJournal puts the current page's rows in the table, each open one
+// followed by its detail row, reusing the rows it already made.
+function renderJournal() {
+  const rows = new Map();
+  const nodes = [];
+  for (const e of journal.entries) {
+    const key = entryKey(e);
+    const r = journal.rows.get(key) || { row: requestRow(e, key), detail: null };
+    rows.set(key, r);
+    const open = journal.open.has(key);
+    r.row.classList.toggle("selected", open);
+    r.row.setAttribute("aria-expanded", String(open));
+    nodes.push(r.row);
+    if (open) {
+      r.detail ||= requestDetail(e);
+      nodes.push(r.detail);
+    }
+  }
+  journal.rows = rows;
+  if (!nodes.length) {
+    nodes.push(el("tr", { class: "empty" }, el("td", { colspan: 7 },
+      journal.filtered ? "No request matches the filters." : "No Partner API requests yet.")));
+  }
+  $("#r-rows").replaceChildren(...nodes);
+}
+
+function toggleRequest(key) {
+  if (!journal.open.delete(key)) journal.open.add(key);
+  renderJournal();
+}
+
+function statusClass(status) {
+  if (!status) return "closed";
+  return status < 300 ? "ok" : status < 500 ? "refused" : "error";
+}
+
+// instant is a journal time to the millisecond, enough to tell requests apart.
+function instant(t) { return time(t).replace(/(\.\d{3})\d+/, "$1"); }
+
+function latency(ms) { return (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : Math.round(ms)) + " ms"; }
+
+function requestRow(e, key) {
+  return el("tr", { class: "req", tabindex: 0, "aria-expanded": "false", data: { id: e.id, key, method: e.method, status: e.status } },
+    el("td", { class: "num" }, e.id),
+    el("td", { title: "mock time " + time(e.time) + "; real time " + time(e.realTime) }, instant(e.time)),
+    el("td", { class: "method" }, e.method),
+    el("td", {}, el("code", {}, e.path + (e.query ? "?" + e.query : ""))),
+    el("td", { class: "status " + statusClass(e.status) }, e.status || "closed"),
+    el("td", { class: "num" }, latency(e.latencyMs)),
+    el("td", { class: "fault" }, e.fault ? el("code", {}, e.fault) : ""));
+}
+
+function requestDetail(e) {
+  const meta = [
+    e.partnerId ? "partner " + e.partnerId : "no valid key",
+    "real time " + time(e.realTime),
+    e.bodyBytes + " bytes received",
+    e.status ? e.responseBytes + " bytes answered" : "connection closed by fault " + (e.fault || ""),
+  ];
+  return el("tr", { class: "expand", data: { for: e.id } }, el("td", { colspan: 7 },
+    el("p", { class: "meta" }, meta.join(" · ")),
+    el("h4", {}, "Request headers"),
+    el("pre", { class: "req-headers" }, headerText(e.headers)),
+    el("h4", {}, "Request body"),
+    el("pre", { class: "req-body" }, bodyText(e.body, e.bodyEncoding, e.bodyTruncated, e.bodyBytes)),
+    el("h4", {}, e.status ? "Response " + e.status : "No response"),
+    el("pre", { class: "resp-body" }, e.status ? bodyText(e.response, "", e.responseTruncated, e.responseBytes) : "(the connection was closed)")));
+}
+
+function headerText(headers) {
+  return Object.keys(headers || {}).sort().map((k) => k + ": " + headers[k].join(", ")).join("\n");
+}
+
+// bodyText is a journaled body for a person: JSON indented, a body that
+// was not UTF-8 as the journal's base64, and a note when it was cut.
+function bodyText(text, encoding, truncated, bytes) {
+  let out = text || "";
+  if (encoding === "base64") out = "(not UTF-8; base64)\n" + out;
+  else if (!truncated) out = indentJSON(out);
+  if (truncated) out += "\n… cut: " + bytes + " bytes in all";
+  return out || "(empty)";
+}
+
+// indentJSON indents text that is JSON, and returns any other text as it
+// is. It re-spaces the text rather than printing what JSON.parse made, so
+// numbers too long for a double are shown as they were sent.
+function indentJSON(text) {
+  try { JSON.parse(text); } catch { return text; }
+  let out = "", depth = 0, inString = false, pending = false;
+  const newline = () => "\n" + "  ".repeat(depth);
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") out += text[++i];
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (" \t\r\n".includes(c)) continue;
+    if (c === "}" || c === "]") {
+      depth--;
+      out += pending ? c : newline() + c; // an empty object or array stays {} or []
+      pending = false;
+      continue;
+    }
+    if (pending) { out += newline(); pending = false; }
+    if (c === "{" || c === "[") { depth++; out += c; pending = true; }
+    else if (c === ",") out += "," + newline();
+    else if (c === ":") out += ": ";
+    else { out += c; inString = c === '"'; }
+  }
+  return out;
+}
+
+// ---- Partner API: the faults in force ----
+
+async function refreshFaults() {
+  const { faults } = await api("GET", "/_mock/faults");
+  renderFaults(faults);
+}
+
+// renderFaults updates the faults' rows in place (their Remove buttons
+// stay the same elements), adding and dropping rows as faults come and go.
+function renderFaults(faults) {
+  const old = new Map([...$("#f-rows").children].map((tr) => [tr.dataset.id, tr]));
+  $("#f-rows").replaceChildren(...faults.map((f) => {
+    const tr = old.get(f.id) || faultRow(f.id);
+    fillFault(tr, f);
+    return tr;
+  }));
+  $("#f-table").hidden = !faults.length;
+  $("#f-empty").hidden = faults.length > 0;
+}
+
+const faultColumns = 9; // before the Remove button's
+
+function faultRow(id) {
+  const cells = Array.from({ length: faultColumns }, () => el("td"));
+  return el("tr", { data: { id } }, cells, el("td", {}, el("button", { class: "remove", data: { remove: id } }, "Remove")));
+}
+
+function fillFault(tr, f) {
+  const values = [
+    f.id, f.method || "any", f.path, f.partnerId || "any", faultEffect(f),
+    f.times || "until removed", f.share ? Math.round(f.share * 1000) / 10 + "%" : "all",
+    f.fired + " / " + f.matched, f.spent ? "spent" : "in force",
+  ];
+  values.forEach((v, i) => {
+    if (tr.cells[i].textContent !== String(v)) tr.cells[i].textContent = v;
+  });
+  tr.cells[8].className = f.spent ? "spent" : "active";
+  tr.dataset.spent = String(f.spent);
+}
+
+// faultEffect says what a fault does to the requests it fires on.
+function faultEffect(f) {
+  const parts = [];
+  if (f.latency) parts.push("wait " + f.latency);
+  if (f.close) parts.push("close the connection");
+  else if (f.status) parts.push("answer " + f.status + (f.retryAfter ? ", Retry-After " + f.retryAfter + "s" : "") + (f.message ? ": " + f.message : ""));
+  else parts.push("answer normally");
+  return parts.join(", then ");
+}
+
+async function refreshPartnerAPI() {
+  await Promise.all([refreshJournal(), refreshFaults()]);
+}
+
+// ---- Views, actions and start ----
+
+function showView(name) {
+  view = name === "partner-api" ? "partner-api" : "deliveries";
+  for (const tab of document.querySelectorAll("#views [data-view]")) tab.setAttribute("aria-selected", String(tab.dataset.view === view));
+  $("#deliveries-view").hidden = view !== "deliveries";
+  $("#api-view").hidden = view !== "partner-api";
+  document.title = "bullseye-mock · " + (view === "partner-api" ? "Partner API" : "deliveries");
+  $("#status").textContent = "";
+}
+
 async function act(fn, where) {
   try {
     where.textContent = await fn();
@@ -106,7 +349,7 @@ async function act(fn, where) {
     where.textContent = e.message;
     where.style.color = "#c62828";
   }
-  refresh();
+  refresh(true);
 }
 
 async function loadEventTypes() {
@@ -124,7 +367,7 @@ $("#rows").addEventListener("click", (ev) => {
   if (!row) return;
   selected = row.dataset.id;
   $("#d-msg").textContent = "";
-  refresh();
+  refresh(true);
 });
 $("#filters").addEventListener("change", refresh);
 $("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); refresh(); });
@@ -143,6 +386,44 @@ $("#advance").addEventListener("click", () => act(async () => {
   return "advanced by " + r.advancedBy;
 }, $("#msg")));
 
+$("#views").addEventListener("click", (ev) => {
+  const tab = ev.target.closest("[data-view]");
+  if (!tab) return;
+  history.replaceState(null, "", tab.dataset.view === "deliveries" ? location.pathname + location.search : "#" + tab.dataset.view);
+  showView(tab.dataset.view);
+  refresh(true);
+});
+window.addEventListener("hashchange", () => { showView(location.hash.slice(1)); refresh(true); });
+$("#r-rows").addEventListener("click", (ev) => {
+  const row = ev.target.closest("tr.req");
+  if (row) toggleRequest(row.dataset.key);
+});
+$("#r-rows").addEventListener("keydown", (ev) => {
+  const row = ev.target.closest("tr.req");
+  if (!row || (ev.key !== "Enter" && ev.key !== " ")) return;
+  ev.preventDefault();
+  toggleRequest(row.dataset.key);
+});
+$("#r-filters").addEventListener("change", () => { journal.page = 1; refresh(true); });
+$("#r-filters").addEventListener("submit", (ev) => { ev.preventDefault(); journal.page = 1; refresh(true); });
+$("#r-newer").addEventListener("click", () => { journal.page = Math.max(1, journal.page - 1); refresh(true); });
+$("#r-older").addEventListener("click", () => { journal.page++; refresh(true); });
+$("#f-rows").addEventListener("click", (ev) => {
+  const button = ev.target.closest("button[data-remove]");
+  if (!button) return;
+  const id = button.dataset.remove;
+  button.disabled = true;
+  act(async () => {
+    try {
+      await api("DELETE", "/_mock/faults/" + encodeURIComponent(id));
+    } finally {
+      button.disabled = false;
+    }
+    return "removed " + id;
+  }, $("#f-msg"));
+});
+
+showView(location.hash.slice(1));
 loadEventTypes();
 refresh();
 setInterval(refresh, 1000);
