@@ -24,7 +24,7 @@ type runCmd struct {
 // before anything is sent; then runs them in order. Exit 0 when every
 // expectation held, 1 when one failed, 2 for an invalid file.
 func (c *runCmd) Run(e *env) error {
-	list, err := parseAll(e, c.Files)
+	list, err := parseAll(e, c.Files, mock.DefaultMaxPending)
 	if err != nil {
 		return err
 	}
@@ -82,11 +82,16 @@ func (c *runCmd) Run(e *env) error {
 
 // parseAll parses the files and prints every file's error, not only the
 // first one's, so one validate run shows all there is to fix.
-func parseAll(e *env, files []string) ([]*scenarios.Scenario, error) {
+// parseAll reads scenario files, checking each against the pending
+// deliveries the mock that runs them holds.
+func parseAll(e *env, files []string, maxPending int) ([]*scenarios.Scenario, error) {
 	var out []*scenarios.Scenario
 	bad := 0
 	for _, f := range files {
 		s, err := scenarios.ParseFile(f)
+		if err == nil {
+			err = scenarios.CheckBudget(s, maxPending)
+		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "%s\n", err)
 			bad++

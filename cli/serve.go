@@ -52,7 +52,7 @@ func prefixPolicy(err error) error {
 // settingFlags names the flag of each mock.Config setting Validate checks.
 var settingFlags = map[string]string{
 	"TimeScale": "--time-scale", "APIKeys": "--api-key", "Organizations": "--organizations", "Workers": "--workers",
-	"PerEndpoint": "--per-endpoint", "LogCap": "--log-cap", "DeliveryCap": "--delivery-cap", "JournalCap": "--journal-cap", "RateLimit": "--rate-limit",
+	"PerEndpoint": "--per-endpoint", "LogCap": "--log-cap", "DeliveryCap": "--delivery-cap", "JournalCap": "--journal-cap", "MaxPending": "--max-pending", "MaxPendingBytes": "--max-pending-bytes", "RateLimit": "--rate-limit",
 	"MaxBody": "--max-body", "ShutdownTimeout": "--shutdown-timeout", "Dialect": "--dialect", "Policy": "--retry-delays/--max-attempts/--timeout",
 	"Grace": "--grace",
 }
@@ -85,6 +85,8 @@ type serveCmd struct {
 	Workers            int    `default:"${default_workers}" env:"BULLSEYE_MOCK_WORKERS" help:"Deliveries attempted at once, in all."`
 	PerEndpoint        int    `name:"per-endpoint" default:"${default_per_endpoint}" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
 	LogCap             int    `name:"log-cap" default:"${default_log_cap}" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
+	MaxPending         int    `name:"max-pending" default:"${default_max_pending}" env:"BULLSEYE_MOCK_MAX_PENDING" help:"Deliveries not yet final the mock holds at most; a request past it is refused whole (429 while the queue drains)."`
+	MaxPendingBytes    int64  `name:"max-pending-bytes" default:"${default_max_pending_bytes}" env:"BULLSEYE_MOCK_MAX_PENDING_BYTES" help:"Payload bytes of the deliveries not yet final the mock holds at most."`
 	JournalCap         int    `name:"journal-cap" default:"${default_journal_cap}" env:"BULLSEYE_MOCK_JOURNAL_CAP" help:"Partner API requests kept in the journal (GET /_mock/requests); the oldest are evicted."`
 	DeliveryCap        int    `name:"delivery-cap" default:"${default_delivery_cap}" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`
 	CACert             string `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for https receivers."`
@@ -124,6 +126,8 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 		LogCap:             c.LogCap,
 		DeliveryCap:        c.DeliveryCap,
 		JournalCap:         c.JournalCap,
+		MaxPending:         c.MaxPending,
+		MaxPendingBytes:    c.MaxPendingBytes,
 		UserAgent:          programName + "/" + Version,
 		CACertFile:         c.CACert,
 		InsecureSkipVerify: c.InsecureSkipVerify,
@@ -182,7 +186,7 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	// Scenario files are checked before listening, so a typo exits 2 at once.
-	scens, err := parseAll(e, c.Scenario)
+	scens, err := parseAll(e, c.Scenario, cfg.MaxPending)
 	if err != nil {
 		return err
 	}

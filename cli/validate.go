@@ -1,6 +1,10 @@
 package cli
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/bullseye-mock/bullseye-mock/mock"
+)
 
 type validateCmd struct {
 	Files []string `arg:"" name:"file" help:"Scenario files (YAML or JSON)."`
@@ -9,7 +13,7 @@ type validateCmd struct {
 // Run checks files without running them: exit 0 when all are valid, 2 when
 // one is not, with file:line:col errors on stderr.
 func (c *validateCmd) Run(e *env) error {
-	list, err := parseAll(e, c.Files)
+	list, err := parseAll(e, c.Files, mock.DefaultMaxPending)
 	if err != nil {
 		return err
 	}

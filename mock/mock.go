@@ -44,6 +44,8 @@ const (
 	DefaultLogCap          = sender.DefaultLogCap
 	DefaultDeliveryCap     = sender.DefaultDeliveryCap
 	DefaultJournalCap      = journal.DefaultCap
+	DefaultMaxPending      = ops.DefaultMaxPending
+	DefaultMaxPendingBytes = ops.DefaultMaxPendingBytes
 	// MaxTimeScale keeps mock time within time.Duration's range for years:
 	// past a million, scaled nanoseconds overflow within minutes.
 	MaxTimeScale = 1_000_000
@@ -65,12 +67,16 @@ type Config struct {
 	StrictHTTPS bool
 	MaxBody     int64
 
-	Policy             bullseye.Policy
-	Workers            int
-	PerEndpoint        int
-	LogCap             int
-	DeliveryCap        int // finished deliveries kept in full for inspection
-	JournalCap         int // Partner API requests kept in the journal
+	Policy      bullseye.Policy
+	Workers     int
+	PerEndpoint int
+	LogCap      int
+	DeliveryCap int // finished deliveries kept in full for inspection
+	JournalCap  int // Partner API requests kept in the journal
+	// MaxPending and MaxPendingBytes bound the deliveries not yet final and
+	// their payload bytes; a request past them is refused whole.
+	MaxPending         int
+	MaxPendingBytes    int64
 	UserAgent          string
 	CACertFile         string
 	InsecureSkipVerify bool
@@ -114,6 +120,10 @@ func (c *Config) Defaults() {
 	setDefault(&c.LogCap, DefaultLogCap)
 	setDefault(&c.DeliveryCap, DefaultDeliveryCap)
 	setDefault(&c.JournalCap, DefaultJournalCap)
+	setDefault(&c.MaxPending, DefaultMaxPending)
+	if c.MaxPendingBytes == 0 {
+		c.MaxPendingBytes = DefaultMaxPendingBytes
+	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = DefaultWriteTimeout
 	}
@@ -172,6 +182,12 @@ func (c Config) Validate() error {
 		if f.v < 1 {
 			return bad(f.setting, "%s must be at least 1, got %d", f.name, f.v)
 		}
+	}
+	if c.MaxPending < 1 {
+		return bad("MaxPending", "max pending must be at least 1, got %d", c.MaxPending)
+	}
+	if c.MaxPendingBytes < 1 {
+		return bad("MaxPendingBytes", "max pending bytes must be at least 1, got %d", c.MaxPendingBytes)
 	}
 	if c.JournalCap < 1 || c.JournalCap > journal.MaxCap {
 		return bad("JournalCap", "journal cap must be from 1 to %d, got %d", journal.MaxCap, c.JournalCap)
@@ -242,7 +258,7 @@ func New(cfg Config) (*Mock, error) {
 	}
 	m := &Mock{cfg: cfg, store: st, sender: snd}
 	m.ops = ops.New(ops.Config{Store: st, Sender: snd, Fixtures: gen, Clock: cfg.Clock, Logger: cfg.Logger, Grace: cfg.Grace,
-		Seed: cfg.Seed, JournalCap: cfg.JournalCap})
+		Seed: cfg.Seed, JournalCap: cfg.JournalCap, Budget: ops.Budget{Deliveries: cfg.MaxPending, Bytes: cfg.MaxPendingBytes}})
 	if err := m.seed(); err != nil {
 		return nil, err
 	}

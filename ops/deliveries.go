@@ -191,6 +191,11 @@ func (o *Ops) WaitAll(ctx context.Context, q Query) (WaitedAll, error) {
 // now, signed with the webhook's current secret, marked as a duplicate of
 // the original. It returns the new id.
 func (o *Ops) Redeliver(id string) (string, error) {
+	if d, err := o.Delivery(id); err == nil {
+		if err := o.checkBudget(1, int64(len(d.Body))); err != nil {
+			return "", err
+		}
+	}
 	newID, err := o.sender.Redeliver(id)
 	if errors.Is(err, sender.ErrNotFound) {
 		return "", fmt.Errorf("no delivery %q (unknown, reset, or evicted from the retained details): %w", id, ErrNotFound)

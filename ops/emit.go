@@ -67,6 +67,9 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 	if err != nil {
 		return Emitted{}, err
 	}
+	if err := o.checkPlan(p); err != nil {
+		return Emitted{}, err
+	}
 	out := Emitted{PartnerID: p.partnerID, DeliveryIDs: make([]string, 0, p.count)}
 	start := p.at
 	if start.IsZero() {

@@ -53,6 +53,8 @@ type Config struct {
 	// JournalCap bounds the journal of Partner API requests;
 	// 0 means journal.DefaultCap.
 	JournalCap int
+	// Budget bounds pending work; zero fields take the defaults.
+	Budget Budget
 }
 
 // Ops runs the mock's operations. It is safe for concurrent use.
@@ -64,6 +66,7 @@ type Ops struct {
 	manual   *clock.Manual // nil unless the clock is manual
 	log      *slog.Logger
 	grace    time.Duration
+	budget   Budget
 
 	journal *journal.Journal
 	faults  *apifault.Set
@@ -84,6 +87,7 @@ func New(cfg Config) *Ops {
 	o := &Ops{store: cfg.Store, sender: cfg.Sender, fixtures: cfg.Fixtures, clock: cfg.Clock, log: cfg.Logger, grace: cfg.Grace, next: map[string]int{},
 		journal: journal.New(cfg.JournalCap), faults: apifault.NewSet(cfg.Seed), rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6b6579))}
 	o.manual, _ = cfg.Clock.(*clock.Manual)
+	o.budget = cfg.Budget.withDefaults()
 	o.stopped, o.stop = context.WithCancel(context.Background())
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)

@@ -176,3 +176,25 @@ func TestRunRefusesPartnerAPIStepsHeadless(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A file whose sends, duplicates and every ticks would create more
+// deliveries than the mock holds pending is refused at the step, before
+// anything runs.
+func TestCheckBudget(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want string // "" passes
+	}{
+		{"steps:\n  - send: {type: credits.low, count: 5}\n", ""},
+		{"steps:\n  - send: {type: credits.low, count: 5, faults: [{duplicate: concurrent}]}\n  - send: {type: credits.low}\n", "t.yaml:3:5: the file creates more than 10 deliveries"},
+		{"steps:\n  - every:\n      schedule: \"@every 1s\"\n      count: 100000\n      steps: [{send: {type: credits.low, count: 100000}}]\n", "t.yaml:5:15: the file creates more than 10 deliveries"},
+		{"steps:\n  - every:\n      schedule: \"@every 1s\"\n      for: 3s\n      steps: [{send: {type: credits.low, count: 3}}]\n", ""},
+		{"steps:\n  - every:\n      schedule: \"@every 1s\"\n      for: 4s\n      steps: [{send: {type: credits.low, count: 3}}]\n", "t.yaml:2:5"},
+		{"steps:\n  - every:\n      schedule: \"@every 1s\"\n      steps: [{send: {type: credits.low, count: 3}}]\n", ""}, // unbounded: bounded at run time
+	} {
+		err := scenarios.CheckBudget(mustParse(t, c.src), 10)
+		if (c.want == "") != (err == nil) || (err != nil && !strings.HasPrefix(err.Error(), c.want)) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
+}

@@ -80,6 +80,53 @@ func checkBounded(file string, steps []Step, opts Options) error {
 	return nil
 }
 
+// CheckBudget reports the first step at which the deliveries the file can
+// create (sends, their duplicates, times the ticks of every step around
+// them) pass limit, the pending deliveries the mock holds, as an *Error at
+// its line. An every without count or for is bounded when it runs.
+func CheckBudget(s *Scenario, limit int) error {
+	_, err := budgetOf(s.File, s.Steps, int64(limit))
+	return err
+}
+
+func budgetOf(file string, steps []Step, limit int64) (int64, error) {
+	var total int64
+	for _, st := range steps {
+		var n int64
+		switch {
+		case st.Send != nil:
+			n = ops.CountDeliveries(*st.Send)
+		case st.Every != nil:
+			inner, err := budgetOf(file, st.Every.Steps, limit)
+			if err != nil {
+				return 0, err
+			}
+			n = inner * ticksOf(st.Every, limit/max(inner, 1)+1)
+		}
+		if total += n; total > limit {
+			return total, &Error{File: file, Line: st.Line, Col: st.Col, Msg: fmt.Sprintf(
+				"the file creates more than %d deliveries by this step, more than the mock holds pending (--max-pending); lower a count, or raise --max-pending", limit)}
+		}
+	}
+	return total, nil
+}
+
+// ticksOf counts an every step's ticks, up to most; 0 when it is unbounded.
+func ticksOf(e *Every, most int64) int64 {
+	if e.Count > 0 {
+		return min(int64(e.Count), most)
+	}
+	if e.For <= 0 {
+		return 0
+	}
+	start := StartTime()
+	var n int64
+	for t := e.Schedule.Next(start); !t.After(start.Add(e.For)) && n < most; t = e.Schedule.Next(t) {
+		n++
+	}
+	return n
+}
+
 // CheckHeadless reports the first step that tests the app's Partner API
 // requests (an apiFault, a revokeKey, a wait for requests or an
 // expectation on them), as an *Error at its line: a mock without a
@@ -127,6 +174,9 @@ func headlessMsg(what string) string {
 // the run had started; failed expectations are in the report.
 func Run(ctx context.Context, o *ops.Ops, s *Scenario, opts Options) (*Report, error) {
 	if err := CheckBounded(s, opts); err != nil {
+		return nil, err
+	}
+	if err := CheckBudget(s, o.PendingBudget().Deliveries); err != nil {
 		return nil, err
 	}
 	r := &runner{o: o, s: s, opts: opts, move: !opts.LeaveClock, rep: &Report{Name: s.Name, File: s.File}, orgs: map[string]string{}}

@@ -136,6 +136,11 @@ func (rs *Runs) Run(sc *Scenario, opts Options) (RunInfo, <-chan struct{}, error
 	if err := CheckBounded(sc, opts); err != nil {
 		return RunInfo{}, nil, err
 	}
+	if rs.ops != nil { // refused on upload, not as a run that ends in error
+		if err := CheckBudget(sc, rs.ops.PendingBudget().Deliveries); err != nil {
+			return RunInfo{}, nil, err
+		}
+	}
 	if opts.APIKey == "" {
 		opts.APIKey = rs.key
 	}

@@ -89,8 +89,19 @@ func (e *Error) With(key string, value any) *Error {
 func toError(err error) *Error {
 	var e *Error
 	var fe *ops.FieldError
+	var be *ops.BudgetError
 	switch {
 	case errors.As(err, &e):
+		return e
+	case errors.As(err, &be):
+		code := CodeTooManyRequests
+		if be.Whole {
+			code = CodeBadRequest
+		}
+		e = Errorf(code, "%v", be).With("budget", be.Budget).With("limit", be.Limit).With("pending", be.Pending).With("need", be.Need)
+		if be.Whole {
+			e = e.With("field", "count")
+		}
 		return e
 	case errors.As(err, &fe):
 		e = Errorf(CodeBadRequest, "%s", fe.Msg)
@@ -141,9 +152,14 @@ func asParameter(err error) error {
 	return err
 }
 
-// writeError writes err as the vendor's error JSON.
+// writeError writes err as the vendor's error JSON. A 429 says when to
+// come back: the rate limit sets its own Retry-After; a full budget drains
+// within moments.
 func writeError(w http.ResponseWriter, err error) {
 	e := toError(err)
+	if e.Code == CodeTooManyRequests && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
 	writeJSON(w, e.Status(), e)
 }
 

@@ -1,0 +1,148 @@
+package ops
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
+)
+
+// Defaults of the budget for pending work: enough for a million pending
+// default-dialect deliveries (about 2.2 KB each), well inside a CI machine.
+const (
+	DefaultMaxPending      = 1_000_000
+	DefaultMaxPendingBytes = 3 << 30
+)
+
+// Budget bounds the work the mock holds: deliveries not yet final, and
+// their payload bytes. Zero fields take the defaults.
+type Budget struct {
+	Deliveries int
+	Bytes      int64
+}
+
+func (b Budget) withDefaults() Budget {
+	if b.Deliveries <= 0 {
+		b.Deliveries = DefaultMaxPending
+	}
+	if b.Bytes <= 0 {
+		b.Bytes = DefaultMaxPendingBytes
+	}
+	return b
+}
+
+// BudgetError is a request refused by the budget, before anything was
+// created. Whole means the request alone is over the budget (a 400: asking
+// again cannot help); otherwise the mock is full now and will drain (a 429
+// with Retry-After).
+type BudgetError struct {
+	Budget  string // "deliveries" or "bytes"
+	Flag    string // the setting that raises it
+	Limit   int64
+	Pending int64 // held now
+	Need    int64 // what the request adds
+	Whole   bool
+}
+
+func (e *BudgetError) Error() string {
+	unit := func(n int64) string {
+		if e.Budget == "bytes" {
+			return formatBytes(n)
+		}
+		return fmt.Sprintf("%d deliveries", n)
+	}
+	if e.Whole {
+		return fmt.Sprintf("this request needs %s pending, over the budget of %s (%s) by %s",
+			unit(e.Need), unit(e.Limit), e.Flag, unit(e.Need-e.Limit))
+	}
+	return fmt.Sprintf("the mock holds %s pending; this request adds %s, which would pass the budget of %s (%s) by %s: retry once some are delivered",
+		unit(e.Pending), unit(e.Need), unit(e.Limit), e.Flag, unit(e.Pending+e.Need-e.Limit))
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// exampleSizes caches one payload's size per event type and dialect.
+var exampleSizes sync.Map
+
+// payloadSize estimates an event's payload: the example payload of its type
+// and dialect (from a generator of its own, so the mock's random draws are
+// untouched) plus the overrides.
+func payloadSize(eventType string, d bullseye.Dialect, overrides []byte) int64 {
+	key := eventType + "/" + string(d)
+	n, ok := exampleSizes.Load(key)
+	if !ok {
+		b, _ := fixtures.Example(eventType, d, 1)
+		n = int64(len(b))
+		exampleSizes.Store(key, n)
+	}
+	return n.(int64) + int64(len(overrides))
+}
+
+// deliveries is how many deliveries the plan creates: its events and
+// their duplicates.
+func (p plan) deliveries() int64 {
+	n := int64(p.count)
+	for _, f := range p.faults {
+		if !f.duplicate {
+			continue
+		}
+		for i := 1; i <= p.count; i++ {
+			if f.applies(i) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// checkPlan refuses a plan that would pass the budget for pending work.
+func (o *Ops) checkPlan(p plan) error {
+	n := p.deliveries()
+	return o.checkBudget(n, n*payloadSize(p.eventType, p.dialect, p.overrides))
+}
+
+// checkBudget refuses n more pending deliveries of bytes in all when they
+// would pass the budget.
+func (o *Ops) checkBudget(n, bytes int64) error {
+	st := o.sender.Stats()
+	for _, c := range []struct {
+		budget, flag     string
+		limit, have, add int64
+	}{
+		{"deliveries", "--max-pending", int64(o.budget.Deliveries), int64(st.Pending), n},
+		{"bytes", "--max-pending-bytes", o.budget.Bytes, st.PendingBytes, bytes},
+	} {
+		if c.add > c.limit {
+			return &BudgetError{Budget: c.budget, Flag: c.flag, Limit: c.limit, Pending: c.have, Need: c.add, Whole: true}
+		}
+		if c.have+c.add > c.limit {
+			return &BudgetError{Budget: c.budget, Flag: c.flag, Limit: c.limit, Pending: c.have, Need: c.add}
+		}
+	}
+	return nil
+}
+
+// PendingBudget is the budget the mock enforces.
+func (o *Ops) PendingBudget() Budget { return o.budget }
+
+// CountDeliveries is how many deliveries s creates (its events and their
+// duplicates), 0 when s is not valid: what a scenario file is checked
+// against the budget with.
+func CountDeliveries(s Send) int64 {
+	p, err := checkSend(s)
+	if err != nil {
+		return 0
+	}
+	return p.deliveries()
+}
