@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -259,13 +260,23 @@ func (o *Ops) OnReset(f func()) {
 	o.onReset = append(o.onReset, f)
 }
 
+// bigReset is how many deliveries make a reset hand memory back at once.
+const bigReset = 100_000
+
 // Reset forgets deliveries, the attempt log, counters, the journal of
 // Partner API requests, the Partner API faults and what the surfaces
 // recorded. Partners, their API keys, webhooks, organizations and the
 // clock are kept: they are the setup a test suite makes once, while
 // deliveries, requests and faults are what each test makes and looks at.
 func (o *Ops) Reset() {
+	big := o.sender.Stats().Pending+o.sender.Stats().Retained > bigReset
 	o.sender.Reset()
+	if big {
+		// A large store's memory goes back to the OS now rather than over
+		// the next minutes; small resets (a test suite's, between tests)
+		// skip the forced collection.
+		go debug.FreeOSMemory()
+	}
 	o.journal.Reset()
 	o.faults.Reset()
 	o.mu.Lock()
