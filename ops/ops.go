@@ -269,7 +269,8 @@ const bigReset = 100_000
 // clock are kept: they are the setup a test suite makes once, while
 // deliveries, requests and faults are what each test makes and looks at.
 func (o *Ops) Reset() {
-	big := o.sender.Stats().Pending+o.sender.Stats().Retained > bigReset
+	st := o.sender.Stats()
+	big := st.Pending+st.Retained > bigReset
 	o.sender.Reset()
 	if big {
 		// A large store's memory goes back to the OS now rather than over

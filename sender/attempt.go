@@ -283,6 +283,7 @@ func (s *Sender) recordLocked(d *delivery, w *wire, e logEntry, excerpt string) 
 	if !d.final() {
 		return
 	}
+	s.st.pendingBytes -= int64(len(d.body))
 	if old, evicted := s.retained.push(d); evicted && old.final() {
 		s.forgetLocked(old)
 	}

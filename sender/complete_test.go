@@ -62,7 +62,9 @@ func TestOnlyCompleteAnswersCount(t *testing.T) {
 			rc := newReceiver(t, h.clk, c.handle)
 			h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
 			id := h.send(t, Delivery{OrganizationID: "org-1"})
-			info := h.wait(t, id, func(i DeliveryInfo) bool { return i.State == bullseye.StateDelivered || i.State == bullseye.StateFailed })
+			info := h.wait(t, id, func(i DeliveryInfo) bool {
+				return i.State == bullseye.StateDelivered || i.State == bullseye.StateFailed
+			})
 			if info.State != c.state {
 				t.Fatalf("state %s, want %s (%+v)", info.State, c.state, info.Attempts)
 			}

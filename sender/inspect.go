@@ -319,14 +319,15 @@ type Latency struct {
 
 // Stats is a snapshot of the sender's counters (for metrics).
 type Stats struct {
-	Pending    int // deliveries not final (the next four together)
-	Scheduled  int // waiting for their first attempt
-	Retrying   int // waiting for a retry
-	Ready      int // due, waiting for a worker or an endpoint slot
-	InFlight   int
-	Retained   int // finished deliveries whose details are kept
-	LogEntries int
-	LogEvicted uint64 // entries evicted from the log since start (or Reset)
+	Pending      int   // deliveries not final (the next four together)
+	PendingBytes int64 // their bodies' bytes
+	Scheduled    int   // waiting for their first attempt
+	Retrying     int   // waiting for a retry
+	Ready        int   // due, waiting for a worker or an endpoint slot
+	InFlight     int
+	Retained     int // finished deliveries whose details are kept
+	LogEntries   int
+	LogEvicted   uint64 // entries evicted from the log since start (or Reset)
 	// Totals since start (or Reset).
 	Sent           uint64 // deliveries accepted
 	Attempts       uint64 // HTTP attempts made
@@ -344,8 +345,8 @@ func (s *Sender) Stats() Stats {
 	defer s.mu.Unlock()
 	st := s.st
 	return Stats{
-		Latency:   st.latencyStats(),
-		Pending:   st.scheduled + st.retrying + st.ready + st.inFlight,
+		Latency: st.latencyStats(),
+		Pending: st.scheduled + st.retrying + st.ready + st.inFlight, PendingBytes: st.pendingBytes,
 		Scheduled: st.scheduled, Retrying: st.retrying, Ready: st.ready, InFlight: st.inFlight,
 		Retained: len(s.retained.buf), LogEntries: s.logs.n, LogEvicted: s.logs.evicted,
 		Sent: st.sent, Attempts: st.attempts, FailedAttempts: st.failedAttempts,

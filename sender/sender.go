@@ -127,6 +127,7 @@ type Sender struct {
 
 type counters struct {
 	scheduled, retrying, ready, inFlight                    int
+	pendingBytes                                            int64 // bodies of the deliveries not final
 	sent, attempts, failedAttempts, delivered, failed, canc uint64
 	// latency counts attempts by the first bound of latencyBounds their
 	// mock-time duration fits in (the last slot: longer than every bound).
@@ -365,6 +366,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	rec := &delivery{id: id, meta: h, body: body, seq: s.seq}
 	s.byID.put(rec)
 	s.st.sent++
+	s.st.pendingBytes += int64(len(body))
 	s.scheduleLocked(rec, due.UnixNano())
 	s.notifyLocked()
 	return uuid.UUID(id).String(), nil
