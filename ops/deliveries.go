@@ -157,9 +157,14 @@ func (o *Ops) Wait(ctx context.Context, id string, c Condition) (d sender.Delive
 // WaitedAll is what WaitAll found: how many deliveries it waited for, and
 // those still pending when it stopped.
 type WaitedAll struct {
-	WaitedFor int
-	Pending   []string
+	WaitedFor    int
+	PendingCount int      // still pending at the end
+	Pending      []string // the first MaxPendingShown of them, oldest first
 }
+
+// MaxPendingShown bounds the ids a wait for all lists: a summary, not every
+// delivery.
+const MaxPendingShown = 100
 
 // WaitAll waits until every delivery matching q that is pending when it is
 // called is final (deliveries created later are not waited for, so a steady
@@ -172,18 +177,8 @@ func (o *Ops) WaitAll(ctx context.Context, q Query) (WaitedAll, error) {
 	if err != nil {
 		return WaitedAll{}, err
 	}
-	ids := o.sender.PendingIDs(dq)
-	for _, id := range ids {
-		if _, err := o.sender.Wait(ctx, id, sender.IsFinal); err != nil && !errors.Is(err, sender.ErrNotFound) {
-			break
-		}
-	}
-	out := WaitedAll{WaitedFor: len(ids), Pending: []string{}}
-	for _, id := range ids {
-		if d, ok := o.sender.Delivery(id); ok && !d.Final() {
-			out.Pending = append(out.Pending, id)
-		}
-	}
+	waited, pending, ids := o.sender.WaitAll(ctx, dq, MaxPendingShown)
+	out := WaitedAll{WaitedFor: waited, PendingCount: pending, Pending: ids}
 	return out, nil
 }
 

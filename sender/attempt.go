@@ -289,8 +289,21 @@ func (s *Sender) recordLocked(d *delivery, w *wire, e logEntry, excerpt string) 
 	}
 }
 
-// forgetLocked removes a finished delivery from the index.
-func (s *Sender) forgetLocked(d *delivery) { s.byID.del(idKey(d.id)) }
+// forgetLocked removes a finished delivery from the index and the order.
+func (s *Sender) forgetLocked(d *delivery) {
+	s.byID.del(idKey(d.id))
+	d.gone = true
+	if s.holes++; s.holes > 1024 && s.holes*2 > len(s.order) {
+		live := s.order[:0]
+		for _, x := range s.order {
+			if !x.gone {
+				live = append(live, x)
+			}
+		}
+		clear(s.order[len(live):])
+		s.order, s.holes = live, 0
+	}
+}
 
 // post sends one attempt and reads the response, all within ctx.
 func (s *Sender) post(ctx context.Context, target string, d *delivery, w *wire, n int, buf []byte) (int, string, error) {

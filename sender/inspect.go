@@ -1,7 +1,6 @@
 package sender
 
 import (
-	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -122,29 +121,61 @@ func (s *Sender) Deliveries(q DeliveryQuery) ([]DeliveryInfo, int) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	match := s.matchLocked(q)
-	out := []DeliveryInfo{}
-	for i := (page - 1) * size; i >= 0 && i < len(match) && len(out) < size; i++ {
-		out = append(out, s.infoLocked(match[i]))
+	// One pass from the newest, without collecting or sorting: a page costs
+	// the page when nothing is filtered (the total is the index's count),
+	// and a scan of the known deliveries otherwise.
+	unfiltered := q == DeliveryQuery{Page: q.Page, PageSize: q.PageSize}
+	out, skip, total := []DeliveryInfo{}, (page-1)*size, 0
+	for i := len(s.order) - 1; i >= 0; i-- {
+		d := s.order[i]
+		if d.gone || !q.matches(d) {
+			continue
+		}
+		if total >= skip && len(out) < size {
+			out = append(out, s.infoLocked(d))
+		}
+		total++
+		if unfiltered && len(out) == size {
+			return out, s.byID.n
+		}
 	}
-	return out, len(match)
+	return out, total
 }
 
-// PendingIDs lists the ids of the deliveries matching q (its State and
-// paging aside) that are not final, newest first, in one pass under the
-// lock: a wait for "everything pending now" must not miss a delivery that
-// changes state between two queries.
-func (s *Sender) PendingIDs(q DeliveryQuery) []string {
+// WaitAll waits until every delivery matching q (its State and paging
+// aside) that is pending now is final, or ctx ends. It reports how many it
+// waited for, how many are still pending, and the first show of their ids,
+// oldest first. It holds pointers, not ids, and checks from the oldest, so a
+// wait for a million deliveries costs a pass over them in all.
+func (s *Sender) WaitAll(ctx context.Context, q DeliveryQuery, show int) (waitedFor, pending int, ids []string) {
 	q.State = ""
 	s.mu.Lock()
+	var left []*delivery
+	for _, d := range s.order {
+		if !d.gone && !d.final() && q.matches(d) {
+			left = append(left, d)
+		}
+	}
+	s.mu.Unlock()
+	next := 0 // left[:next] are final
+	_ = s.waitFor(ctx, func() bool {
+		for next < len(left) && left[next].final() {
+			next++
+		}
+		return next == len(left)
+	})
+	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ids []string
-	for _, d := range s.matchLocked(q) {
-		if !(DeliveryInfo{State: d.stateWord()}).Final() {
+	ids = []string{}
+	for _, d := range left[next:] {
+		if d.final() {
+			continue
+		}
+		if pending++; len(ids) < show {
 			ids = append(ids, uuid.UUID(d.id).String())
 		}
 	}
-	return ids
+	return len(left), pending, ids
 }
 
 // SigningSecret is the secret a delivery is signed with, captured at Send,
@@ -160,23 +191,17 @@ func (s *Sender) SigningSecret(id string) (string, bool) {
 	return d.meta.Value().Secret, true
 }
 
-// matchLocked returns the deliveries matching q's filters, newest first.
-func (s *Sender) matchLocked(q DeliveryQuery) []*delivery {
-	var match []*delivery
-	for d := range s.byID.all {
-		m := d.meta.Value()
-		if (q.PartnerID != "" && m.PartnerID != q.PartnerID) || (q.Type != "" && m.Kind != q.Type) ||
-			(q.EventType != "" && m.EventType != q.EventType) ||
-			(q.OrganizationID != "" && m.OrganizationID != q.OrganizationID) ||
-			(q.State != "" && d.stateWord() != q.State) {
-			continue
-		}
-		match = append(match, d)
+// matches reports whether d passes q's filters; the caller holds the lock.
+func (q *DeliveryQuery) matches(d *delivery) bool {
+	if q.State != "" && d.stateWord() != q.State {
+		return false
 	}
-	// seq wraps after 4 billion deliveries; ordering is then approximate,
-	// which a listing can live with.
-	slices.SortFunc(match, func(a, b *delivery) int { return cmp.Compare(b.seq, a.seq) })
-	return match
+	if q.PartnerID == "" && q.Type == "" && q.EventType == "" && q.OrganizationID == "" {
+		return true
+	}
+	m := d.meta.Value()
+	return (q.PartnerID == "" || m.PartnerID == q.PartnerID) && (q.Type == "" || m.Kind == q.Type) &&
+		(q.EventType == "" || m.EventType == q.EventType) && (q.OrganizationID == "" || m.OrganizationID == q.OrganizationID)
 }
 
 // Wait blocks until the delivery satisfies pred (IsFinal, HasAttempts,
@@ -289,6 +314,7 @@ func (s *Sender) Reset() {
 	}
 	s.heap = nil
 	s.byID = index{}
+	s.order, s.holes = nil, 0
 	s.logs = newAttemptLog(s.cfg.LogCap)
 	s.retained = newRing(s.cfg.DeliveryCap)
 	s.st = counters{ready: 0, inFlight: s.st.inFlight}

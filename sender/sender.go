@@ -117,6 +117,11 @@ type Sender struct {
 	heap     dueHeap
 	armed    int64 // head the scheduler sleeps until; math.MinInt64 while awake
 	byID     index
+	// order holds the known deliveries in creation order, so listings run
+	// newest first without sorting; forgotten ones are skipped, and
+	// compacted away once they are half of it.
+	order    []*delivery
+	holes    int
 	seq      uint32
 	ids      *bufio.Reader
 	logs     attemptLog
@@ -175,9 +180,10 @@ type delivery struct {
 	body     string // a copy of the payload, immutable
 	due      int64  // mock Unix ns of the next attempt while scheduled
 	wire     *wire  // set at the first attempt
-	seq      uint32 // creation order, for listings
+	seq      uint32 // creation order
 	attempts uint8  // HTTP attempts made
 	state    uint8
+	gone     bool // forgotten: no longer in the index, skipped in order
 }
 
 // wire is what a delivery's attempts send and what they got back. It is
@@ -365,6 +371,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	s.seq++
 	rec := &delivery{id: id, meta: h, body: body, seq: s.seq}
 	s.byID.put(rec)
+	s.order = append(s.order, rec)
 	s.st.sent++
 	s.st.pendingBytes += int64(len(body))
 	s.scheduleLocked(rec, due.UnixNano())

@@ -188,7 +188,10 @@ func (s *controlAPI) controlWaitAll(w http.ResponseWriter, r *http.Request) erro
 	if r.Context().Err() != nil {
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timedOut": len(res.Pending) > 0, "stopping": s.ops.Stopping(), "waitedFor": res.WaitedFor, "pending": res.Pending})
+	writeJSON(w, http.StatusOK, map[string]any{
+		"timedOut": res.PendingCount > 0, "stopping": s.ops.Stopping(), "waitedFor": res.WaitedFor,
+		"pendingCount": res.PendingCount, "pending": res.Pending,
+	})
 	return nil
 }
 
