@@ -27,6 +27,7 @@ type sendCmd struct {
 	FaultShare float64  `name:"fault-share" default:"1" help:"Share of the events that get each fault, spread evenly (0.25: every fourth)."`
 	Dialect    string   `default:"partner" enum:"partner,integration" env:"BULLSEYE_MOCK_DIALECT" help:"partner (full, event_type) or integration (short, event)."`
 	Seed       int64    `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of the fake values."`
+	StartTime  string   `name:"start-time" env:"BULLSEYE_MOCK_START_TIME" placeholder:"RFC3339" help:"The instant mock time starts at (RFC 3339); default now."`
 	TimeScale  float64  `name:"time-scale" default:"1" env:"BULLSEYE_MOCK_TIME_SCALE" help:"Run mock time N times faster: retry delays, the timeout and the rate."`
 	retryFlags
 	Progress string `default:"auto" enum:"auto,always,never" help:"Progress line on stderr: auto shows it on a terminal only."`
@@ -100,8 +101,12 @@ func (c *sendCmd) Run(e *env) error {
 	if err != nil {
 		return flagError(err)
 	}
+	startAt, err := parseStartTime(c.StartTime)
+	if err != nil {
+		return err
+	}
 	kind, _ := bullseye.KindOf(c.Type)
-	cfg := mock.Config{Seed: c.Seed, TimeScale: c.TimeScale, Policy: policy, Dialect: bullseye.Dialect(c.Dialect), Logger: e.logger, Headless: true}
+	cfg := mock.Config{Seed: c.Seed, TimeScale: c.TimeScale, StartTime: startAt, Policy: policy, Dialect: bullseye.Dialect(c.Dialect), Logger: e.logger, Headless: true}
 	checked := cfg
 	checked.Defaults()
 	checked.TimeScale = c.TimeScale // the flag's value: a zero is refused, not defaulted

@@ -73,12 +73,20 @@ func Real() Clock { return Scaled(1) }
 // Scaled runs mock time factor times faster than real time, starting at the
 // real time of the call: with factor 600 a one-minute retry waits 100 ms.
 // A factor that is not positive means 1.
-func Scaled(factor float64) Clock {
+func Scaled(factor float64) Clock { return ScaledFrom(factor, time.Time{}) }
+
+// ScaledFrom is Scaled with mock time starting at start (zero: the real
+// time of the call), so that runs started at different moments stamp the
+// same instants.
+func ScaledFrom(factor float64, start time.Time) Clock {
 	if !(factor > 0) { // also catches NaN
 		factor = 1
 	}
 	now := time.Now()
-	return &scaled{factor: factor, realStart: now, mockStart: now.UTC().Truncate(time.Millisecond)}
+	if start.IsZero() {
+		start = now.Truncate(time.Millisecond)
+	}
+	return &scaled{factor: factor, realStart: now, mockStart: start.UTC()}
 }
 
 type scaled struct {

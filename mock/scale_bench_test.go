@@ -93,4 +93,3 @@ func BenchmarkMillionPending(b *testing.B) {
 		})
 	}
 }
-
