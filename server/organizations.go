@@ -109,6 +109,9 @@ func (s *partnerAPI) createOrganization(w http.ResponseWriter, r *http.Request, 
 	// The generator supplies the id and the fake details; the caller's
 	// fields win.
 	org := s.fixtures.NewOrganization(s.clock.Now())
+	// Created now, in mock time: the seeded ones lie weeks back so that a
+	// listing has an order, but this one is new and lists first.
+	org.CreatedAt = s.clock.Now().UTC().Truncate(time.Second)
 	org.Name = strings.TrimSpace(*body.Name)
 	org.Domain = domainOf(org.Name, org.Domain)
 	org.ExternalID = ""

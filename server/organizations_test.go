@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestOrganizations(t *testing.T) {
@@ -31,6 +32,13 @@ func TestOrganizations(t *testing.T) {
 		t.Fatalf("created %v", created)
 	}
 	id := created["id"].(string)
+	// Created now in mock time, so it lists first (newest first).
+	if created["createdAt"] != epoch.Format(time.RFC3339) {
+		t.Errorf("createdAt %v, want the mock's now %s", created["createdAt"], epoch.Format(time.RFC3339))
+	}
+	if newest := f.do(t, "GET", "/api/v1/partner/organizations", keyA, "").json(t)["organizations"].([]any)[0].(map[string]any); newest["id"] != id {
+		t.Errorf("newest first lists %v first, not the one just created", newest["name"])
+	}
 
 	got := f.do(t, "GET", "/api/v1/partner/organizations/"+id, keyA, "").json(t)["organization"].(map[string]any)
 	if fmt.Sprint(got) != fmt.Sprint(created) {
