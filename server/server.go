@@ -247,15 +247,27 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 
 // methodNotAllowed answers 405 with the methods the path does accept.
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	allowed := allowedMethods(s.router, r)
+	allowed := s.allowedMethods(r)
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
 	writeError(w, Errorf(CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path).
 		With("allowed", allowed))
 }
 
-func allowedMethods(root *mux.Router, r *http.Request) []string {
+func (s *Server) allowedMethods(r *http.Request) []string {
 	out := []string{}
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	if static, ok := s.static[r.URL.Path]; ok {
+		// A fixed path (/webhooks/test) also fits a pattern route
+		// (/webhooks/{type}) that refuses it: only its own methods count.
+		for _, m := range methods {
+			if static[m] != nil {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	root := s.router
+	for _, m := range methods {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		var match mux.RouteMatch

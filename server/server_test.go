@@ -464,3 +464,20 @@ func TestPartnerAPIStrictJSON(t *testing.T) {
 		t.Errorf("a refused update changed the webhook: %s", r.body)
 	}
 }
+
+// A fixed path that also fits a pattern route lists only its own methods
+// in Allow: PUT /webhooks/test is a 405, so Allow must not offer PUT.
+func TestAllowOnFixedPaths(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, c := range []struct{ method, path, allow string }{
+		{"PUT", "/api/v1/partner/webhooks/test", "POST"},
+		{"DELETE", "/api/v1/partner/webhooks/logs", "GET"},
+		{"DELETE", "/api/v1/partner/webhooks/identification", "PUT"},
+		{"POST", "/api/v1/partner/webhooks", "GET"},
+	} {
+		r := f.do(t, c.method, c.path, keyA, "{}")
+		if r.status != 405 || r.header.Get("Allow") != c.allow {
+			t.Errorf("%s %s = %d, Allow %q; want 405, Allow %q", c.method, c.path, r.status, r.header.Get("Allow"), c.allow)
+		}
+	}
+}
