@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -63,7 +64,17 @@ func (v *validating) RoundTrip(req *http.Request) (*http.Response, error) {
 	check.Body = io.NopCloser(bytes.NewReader(reqBody))
 	route, params, err := v.router.FindRoute(check)
 	if err != nil {
-		v.t.Errorf("%s %s: not in the document: %v", req.Method, req.URL.Path, err)
+		// No operation has this path or method: the answer must be the
+		// 404 or 405 the document's conventions describe, in the vendor's
+		// error JSON.
+		var e struct {
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+			Details json.RawMessage `json:"details"`
+		}
+		if (resp.StatusCode != 404 && resp.StatusCode != 405) || json.Unmarshal(body, &e) != nil || e.Code == "" || len(e.Details) == 0 {
+			v.t.Errorf("%s %s: not in the document (%v), and answered %d %s", req.Method, req.URL.Path, err, resp.StatusCode, body)
+		}
 		return resp, nil
 	}
 	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true}
@@ -73,6 +84,21 @@ func (v *validating) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode < 400 {
 		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 			v.t.Errorf("%s %s: request does not fit the document: %v", req.Method, req.URL.Path, err)
+		}
+	}
+	// The headers that carry meaning must be declared where they are sent.
+	if rr := route.Operation.Responses.Status(resp.StatusCode); rr != nil && rr.Value != nil {
+		for _, name := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location"} {
+			if resp.Header.Get(name) == "" {
+				continue
+			}
+			declared := false
+			for h := range rr.Value.Headers {
+				declared = declared || strings.EqualFold(h, name)
+			}
+			if !declared {
+				v.t.Errorf("%s %s -> %d sends %s, which the document does not declare", req.Method, req.URL.Path, resp.StatusCode, name)
+			}
 		}
 	}
 	out := &openapi3filter.ResponseValidationInput{
