@@ -255,6 +255,9 @@ func parseStartTime(v string) (time.Time, error) {
 func printBanner(w io.Writer, m *mock.Mock, caFile string) {
 	url := m.URL()
 	fmt.Fprintf(w, "bullseye-mock listening on %s\n", url)
+	if host, _, _ := net.SplitHostPort(m.Addr().String()); net.ParseIP(host).IsUnspecified() {
+		fmt.Fprintf(w, "  (on every interface, %s; from another host or from outside a container use its address)\n", m.Addr())
+	}
 	for _, p := range m.Partners() {
 		fmt.Fprintf(w, "  API key: %s (partner %s, organizations %s)\n", p.Key, p.ID, strings.Join(p.OrganizationIDs, ", "))
 	}

@@ -390,10 +390,16 @@ func (m *Mock) URL() string {
 	if m.cfg.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + m.listener.Addr().String()
+	addr := m.listener.Addr().String()
+	if host, port, err := net.SplitHostPort(addr); err == nil && net.ParseIP(host).IsUnspecified() {
+		// Listening on every interface ([::]:8080 in a container): loopback
+		// is the address that works from here, and the one to print.
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return scheme + "://" + addr
 }
 
-// Addr is the address the mock listens on.
+// Addr is the address the mock listens on (URL is one that reaches it).
 func (m *Mock) Addr() net.Addr { return m.listener.Addr() }
 
 // Done reports a serve error; it never fires on a clean Close (nor on a

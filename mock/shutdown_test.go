@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,17 @@ func TestNoAttemptStartsAfterStop(t *testing.T) {
 	case id := <-entered:
 		t.Errorf("delivery %s was attempted after shutdown began", id)
 	default:
+	}
+}
+
+// Listening on every interface, the URL the mock gives (and the banner
+// prints) is loopback, the address that works from where it runs.
+func TestURLOfEveryInterface(t *testing.T) {
+	m := started(t, mock.Config{Addr: "0.0.0.0:0", Clock: clock.NewManual(time.Unix(1e9, 0))})
+	if !strings.HasPrefix(m.URL(), "http://127.0.0.1:") {
+		t.Fatalf("URL %s", m.URL())
+	}
+	if v := getJSON(t, m.URL()+"/healthz"); v["status"] != "ok" {
+		t.Errorf("healthz through the URL: %v", v)
 	}
 }
