@@ -7,6 +7,7 @@ package journal
 
 import (
 	"context"
+	"encoding/json"
 	"net/textproto"
 	"slices"
 	"sync"
@@ -49,6 +50,27 @@ type Entry struct {
 	RespTruncated bool    `json:"responseTruncated"`
 	LatencyMs     float64 `json:"latencyMs"`
 	Fault         string  `json:"fault,omitempty"` // the id of the fault that answered
+
+	parsed *parsedBody // the body decoded, once, for body filters
+}
+
+type parsedBody struct {
+	v  any
+	ok bool
+}
+
+// json is the body decoded, decoded on the first call (under the
+// journal's lock) and kept: a wait with a body filter looks at each entry
+// many times.
+func (e *Entry) json() (any, bool) {
+	if e.parsed == nil {
+		p := &parsedBody{}
+		if !e.BodyTruncated && e.BodyEncoding == "" {
+			p.ok = json.Unmarshal([]byte(e.Body), &p.v) == nil
+		}
+		e.parsed = p
+	}
+	return e.parsed.v, e.parsed.ok
 }
 
 // Header names whose values are secrets, in canonical form.
@@ -80,6 +102,7 @@ func (e Entry) masked() Entry {
 		h[k] = vs
 	}
 	e.Headers = h
+	e.parsed = nil
 	return e
 }
 
@@ -91,6 +114,7 @@ type Journal struct {
 	head    int
 	last    int64 // the id of the newest entry
 	evicted int64
+	resets  int64         // how many resets: a waiter's ids are void across one
 	changed chan struct{} // made by a waiter, closed (and dropped) on the next change
 }
 
@@ -140,6 +164,7 @@ func (j *Journal) Reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.ring, j.head, j.last, j.evicted = nil, 0, 0, 0
+	j.resets++
 	j.wake()
 }
 
@@ -152,55 +177,93 @@ func (j *Journal) wake() {
 	}
 }
 
-// matching returns the entries f selects, newest first, and the channel
-// that closes on the next change.
-func (j *Journal) matching(f *Filter) ([]Entry, <-chan struct{}) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	var out []Entry
-	n := len(j.ring)
-	for i := n - 1; i >= 0; i-- {
-		e := &j.ring[(j.head+i)%n]
-		if f.Match(e) {
-			out = append(out, e.masked())
+// at is the held entry with id, or nil; the caller holds the lock.
+func (j *Journal) at(id int64) *Entry {
+	n := int64(len(j.ring))
+	oldest := j.last - n + 1
+	if id < oldest || id > j.last {
+		return nil
+	}
+	return &j.ring[(int64(j.head)+id-oldest)%n]
+}
+
+// scan visits the held entries f selects, newest first, until visit says
+// stop; the caller holds the lock. Ids only grow, so f.After ends it early.
+func (j *Journal) scan(f *Filter, visit func(*Entry) bool) {
+	for id := j.last; id > max(f.After, j.last-int64(len(j.ring))); id-- {
+		if e := j.at(id); f.Match(e) && !visit(e) {
+			return
 		}
 	}
-	if j.changed == nil {
-		j.changed = make(chan struct{})
-	}
-	return out, j.changed
 }
 
 // List returns one page (1-based) of the entries f selects, newest first,
-// and how many it selects in all.
+// and how many it selects in all. Only the page is copied (and masked).
 func (j *Journal) List(f Filter, page, size int) ([]Entry, int) {
-	all, _ := j.matching(&f)
-	start := (page - 1) * size
-	if page < 1 || size < 1 || start >= len(all) {
-		return []Entry{}, len(all)
-	}
-	return all[start:min(start+size, len(all))], len(all)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out, skip, total := []Entry{}, (page-1)*size, 0
+	j.scan(&f, func(e *Entry) bool {
+		if total >= skip && len(out) < size {
+			out = append(out, e.masked())
+		}
+		total++
+		return true
+	})
+	return out, total
 }
 
 // Count says how many entries f selects.
 func (j *Journal) Count(f Filter) int {
-	all, _ := j.matching(&f)
-	return len(all)
+	_, n := j.List(f, 1, 0)
+	return n
 }
 
-// Wait returns once at least n entries match f, or when ctx ends; the
-// entries are those matching when it returned, newest first, and
-// satisfied says whether there were n.
-func (j *Journal) Wait(ctx context.Context, f Filter, n int) (entries []Entry, satisfied bool) {
+// Wait returns once at least n held entries match f, or when ctx ends,
+// with the newest size of them and how many matched; satisfied says
+// whether there were n. Each change costs a look at the entries added
+// since the last one, not a scan of the journal.
+func (j *Journal) Wait(ctx context.Context, f Filter, n, size int) (entries []Entry, matched int, satisfied bool) {
+	var ids []int64 // matching ids, oldest first
+	var seen int64  // the newest id looked at
+	resets := int64(-1)
 	for {
-		all, changed := j.matching(&f)
-		if len(all) >= n {
-			return all, true
+		j.mu.Lock()
+		if j.resets != resets { // the first look, or a reset: start over
+			ids, seen, resets = nil, 0, j.resets
 		}
+		oldest := j.last - int64(len(j.ring)) + 1
+		for len(ids) > 0 && ids[0] < oldest { // evicted
+			ids = ids[1:]
+		}
+		var fresh []int64
+		g := f
+		g.After = max(f.After, seen)
+		j.scan(&g, func(e *Entry) bool { fresh = append(fresh, e.ID); return true })
+		for k := len(fresh) - 1; k >= 0; k-- {
+			ids = append(ids, fresh[k])
+		}
+		seen = j.last
+		done := len(ids) >= n
+		var changed <-chan struct{}
+		if !done && ctx.Err() == nil {
+			if j.changed == nil {
+				j.changed = make(chan struct{})
+			}
+			changed = j.changed
+		}
+		if changed == nil {
+			entries = []Entry{}
+			for k := len(ids) - 1; k >= 0 && len(entries) < size; k-- {
+				entries = append(entries, j.at(ids[k]).masked())
+			}
+			j.mu.Unlock()
+			return entries, len(ids), done
+		}
+		j.mu.Unlock()
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return all, false
 		}
 	}
 }

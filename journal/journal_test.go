@@ -120,7 +120,7 @@ func TestWaitIsWokenByAdd(t *testing.T) {
 	defer cancel()
 	got := make(chan bool)
 	go func() {
-		_, ok := j.Wait(ctx, Filter{Method: "PUT"}, 2)
+		_, _, ok := j.Wait(ctx, Filter{Method: "PUT"}, 2, 10)
 		got <- ok
 	}()
 	j.Add(Entry{Method: "PUT"})
@@ -131,7 +131,44 @@ func TestWaitIsWokenByAdd(t *testing.T) {
 	}
 	short, cancel2 := context.WithCancel(context.Background())
 	cancel2()
-	if entries, ok := j.Wait(short, Filter{Method: "DELETE"}, 1); ok || len(entries) != 0 {
-		t.Errorf("cancelled wait = %v %v", entries, ok)
+	if entries, n, ok := j.Wait(short, Filter{Method: "DELETE"}, 1, 10); ok || len(entries) != 0 || n != 0 {
+		t.Errorf("cancelled wait = %v %d %v", entries, n, ok)
 	}
+	// A wait sees evictions and resets: with cap 10, ids 1..3 were PUT/GET/PUT.
+	for range 10 {
+		j.Add(Entry{Method: "GET"})
+	}
+	if _, n, _ := j.Wait(short, Filter{Method: "PUT"}, 1, 10); n != 0 {
+		t.Errorf("evicted PUTs still counted: %d", n)
+	}
+	j.Reset()
+	j.Add(Entry{Method: "PUT"})
+	if list, n, ok := j.Wait(short, Filter{Method: "PUT"}, 1, 10); !ok || n != 1 || list[0].ID != 1 {
+		t.Errorf("after reset: %v %d %v", list, n, ok)
+	}
+}
+
+// BenchmarkBodyFilter counts a body filter over a full journal of 7 KB
+// bodies, and a page without one: what a wait or a listing holds the lock
+// for.
+func BenchmarkBodyFilter(b *testing.B) {
+	j := New(DefaultCap)
+	body := `{"enabled":true,"url":"https://x","pad":"` + strings.Repeat("p", 7<<10) + `"}`
+	for range DefaultCap {
+		j.Add(Entry{Method: "PUT", Body: body})
+	}
+	b.Run("count-body", func(b *testing.B) {
+		for range b.N {
+			if j.Count(Filter{Body: map[string]any{"enabled": true}}) != DefaultCap {
+				b.Fatal("count")
+			}
+		}
+	})
+	b.Run("page-20", func(b *testing.B) {
+		for range b.N {
+			if l, _ := j.List(Filter{}, 1, 20); len(l) != 20 {
+				b.Fatal("page")
+			}
+		}
+	})
 }

@@ -26,8 +26,8 @@ func (o *Ops) WaitRequests(ctx context.Context, m RequestMatch, n, pageSize int)
 	if n < 1 || n > MaxRequestCount {
 		return WaitedRequests{}, fieldErr("count", "count must be from 1 to %d, got %d", MaxRequestCount, n)
 	}
-	all, ok := o.journal.Wait(ctx, f, n)
-	return WaitedRequests{Satisfied: ok, Count: len(all), Requests: all[:min(len(all), pageSize)]}, nil
+	list, count, ok := o.journal.Wait(ctx, f, n, max(pageSize, 0))
+	return WaitedRequests{Satisfied: ok, Count: count, Requests: list}, nil
 }
 
 // WaitedRequests is what a wait for requests found.
