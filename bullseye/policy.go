@@ -29,10 +29,11 @@ const (
 	DefaultTimeout  = 30 * time.Second
 	// MaxAttempts bounds Attempts; the log keeps the attempt number small.
 	MaxAttempts = 100
-	// MaxDelay bounds each retry delay and the attempt timeout, so that a
-	// delivery's last attempt (MaxAttempts of each) stays two centuries
-	// ahead at most, inside the clock's range.
-	MaxDelay = 365 * 24 * time.Hour
+	// MaxDelay bounds each retry delay and the attempt timeout: a
+	// delivery's last attempt (MaxAttempts of each) is then under 55 years
+	// past its first, inside the clock's range (instants up to 2200, Unix
+	// nanoseconds to 2262).
+	MaxDelay = 100 * 24 * time.Hour
 )
 
 // DefaultDelays returns the vendor's retry delays: 1m, 5m, 30m.
@@ -74,7 +75,7 @@ func (p Policy) Validate() error {
 			errs = append(errs, fmt.Errorf("retry delay %d is negative (%s)", i+1, d))
 		}
 		if d > MaxDelay {
-			errs = append(errs, fmt.Errorf("retry delay %d must be at most %s (a year), got %s", i+1, MaxDelay, d))
+			errs = append(errs, fmt.Errorf("retry delay %d must be at most %s (100 days), got %s", i+1, MaxDelay, d))
 		}
 	}
 	if err := CheckTimeout(p.Timeout); err != nil {
@@ -97,7 +98,7 @@ func CheckTimeout(d time.Duration) error {
 		return fmt.Errorf("timeout must be positive, got %s", d)
 	}
 	if d > MaxDelay {
-		return fmt.Errorf("timeout must be at most %s (a year), got %s", MaxDelay, d)
+		return fmt.Errorf("timeout must be at most %s (100 days), got %s", MaxDelay, d)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -217,16 +216,26 @@ func (c *serveCmd) Run(e *env) error {
 		return fmt.Errorf("server stopped: %w", err)
 	}
 	// A second signal cuts the drain short; it is caught before the log line
-	// says so, so a signal sent after the line is never lost.
-	hard, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var cut atomic.Int64
-	cut.Store(-1)
-	context.AfterFunc(hard, func() { cut.Store(int64(m.Ops().Stats().InFlight)) })
+	// says so, so a signal sent after the line is never lost. What was in
+	// flight is read before the drain is cancelled.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	hard, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cut := make(chan int, 1)
+	go func() {
+		select {
+		case <-sig:
+			cut <- m.Ops().Stats().InFlight
+			cancel()
+		case <-hard.Done():
+		}
+	}()
 	e.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout, "then", "a second signal stops at once")
 	pending, err := m.Close(hard)
-	if n := cut.Load(); n >= 0 {
-		return exitError{code: ExitFailed, msg: fmt.Sprintf("second signal: stopped at once; %d attempts in flight were cut off, %d deliveries left pending", n, pending)}
+	if hard.Err() != nil {
+		return exitError{code: ExitFailed, msg: fmt.Sprintf("second signal: stopped at once; %d attempts in flight were cut off, %d deliveries left pending", <-cut, pending)}
 	}
 	if pending > 0 {
 		e.logger.Warn("deliveries left pending at shutdown", "pending", pending)

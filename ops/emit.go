@@ -189,8 +189,14 @@ func (o *Ops) prepare(s Send) (plan, error) {
 	if start.Before(now) {
 		start = now // an instant already past is due at once
 	}
-	if err := checkFrom("rate", start, spanOf(p.count, p.interval)); err != nil {
+	span := spanOf(p.count, p.interval)
+	if err := checkFrom("rate", start, span); err != nil {
 		return p, err
+	}
+	for i, f := range p.faults {
+		if err := checkFrom(fmt.Sprintf("faults[%d].duplicate", i), start.Add(span), f.after); f.duplicate && err != nil {
+			return p, err
+		}
 	}
 	return p, nil
 }

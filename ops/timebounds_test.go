@@ -36,8 +36,8 @@ func TestTimeBounds(t *testing.T) {
 		{"huge delay", "delay", "delay must be at most 876000h0m0s (100 years of mock time), got 2562047h", ops.Send{Delay: (*ops.Duration)(ptr("2562047h"))}},
 		{"rate span", "rate", "100000 events at 0.001/h span more than 876000h0m0s", ops.Send{Count: ops.N(100000), Rate: "0.001/h"}},
 		{"duplicate", "faults[0].duplicate", "duplicate must be at most 876000h0m0s", ops.Send{Faults: []ops.Fault{{Duplicate: "1000000h"}}}},
-		{"retry delay", "policy", "retry delay 1 must be at most 8760h0m0s (a year), got 9000h0m0s", ops.Send{Policy: &ops.Policy{Delays: []ops.Duration{"9000h"}}}},
-		{"timeout", "policy.timeout", "timeout must be at most 8760h0m0s (a year)", ops.Send{Policy: &ops.Policy{Timeout: (*ops.Duration)(ptr("9000h"))}}},
+		{"retry delay", "policy", "retry delay 1 must be at most 2400h0m0s (100 days), got 9000h0m0s", ops.Send{Policy: &ops.Policy{Delays: []ops.Duration{"9000h"}}}},
+		{"timeout", "policy.timeout", "timeout must be at most 2400h0m0s (100 days)", ops.Send{Policy: &ops.Policy{Timeout: (*ops.Duration)(ptr("9000h"))}}},
 	} {
 		c.send.Type = "visitor.identified"
 		_, err := o.Emit(c.send)
@@ -61,6 +61,12 @@ func TestTimeBounds(t *testing.T) {
 	}
 	if _, err := o.Emit(ops.Send{Type: "visitor.identified", Delay: ops.D(48 * time.Hour)}); err == nil || !strings.Contains(err.Error(), "past the end of mock time") {
 		t.Errorf("delay past the end = %v", err)
+	}
+	// A duplicate's wait counts from the last event.
+	_, err = o.Emit(ops.Send{Type: "visitor.identified", Faults: []ops.Fault{{Duplicate: "48h"}}})
+	var fe *ops.FieldError
+	if !errors.As(err, &fe) || fe.Field != "faults[0].duplicate" || !strings.Contains(fe.Msg, "past the end of mock time") {
+		t.Errorf("duplicate past the end = %v (%+v)", err, fe)
 	}
 }
 

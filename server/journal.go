@@ -83,8 +83,10 @@ func (s *partnerAPI) journaled(w http.ResponseWriter, r *http.Request, next http
 	}
 	defer func() {
 		v := recover() // an aborted answer (a closed connection) is journaled too
-		if rest := journal.MaxBody - len(tee.kept); rest > 0 && v == nil && tee.ReadCloser != http.NoBody {
-			// What the handler did not read was still received.
+		if rest := journal.MaxBody - len(tee.kept); rest > 0 && v == nil && tee.ReadCloser != http.NoBody && r.Header.Get("Expect") == "" {
+			// What the handler did not read was still received. (A client
+			// that sent Expect: 100-continue waits for the answer before it
+			// sends the body, and the answer is still buffered: no drain.)
 			_, _ = io.CopyN(io.Discard, tee, int64(rest)+1)
 		}
 		size := max(tee.n, r.ContentLength)
@@ -111,11 +113,12 @@ func (s *partnerAPI) journaled(w http.ResponseWriter, r *http.Request, next http
 // text is a kept body as a JSON string: as it is when it is UTF-8 (a
 // truncated one cut inside a character loses that character), else base64.
 func text(b []byte, truncated bool) (string, string) {
-	for i := 0; truncated && i < utf8.UTFMax-1 && len(b) > 0 && !utf8.Valid(b); i++ {
-		b = b[:len(b)-1]
+	t := b
+	for i := 0; truncated && i < utf8.UTFMax-1 && len(t) > 0 && !utf8.Valid(t); i++ {
+		t = t[:len(t)-1]
 	}
-	if utf8.Valid(b) {
-		return string(b), ""
+	if utf8.Valid(t) {
+		return string(t), ""
 	}
-	return base64.StdEncoding.EncodeToString(b), "base64"
+	return base64.StdEncoding.EncodeToString(b), "base64" // every byte kept
 }
