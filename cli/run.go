@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/scenarios"
 )
 
@@ -24,7 +25,7 @@ type runCmd struct {
 // before anything is sent; then runs them in order. Exit 0 when every
 // expectation held, 1 when one failed, 2 for an invalid file.
 func (c *runCmd) Run(e *env) error {
-	list, err := parseAll(e, c.Files, mock.DefaultMaxPending)
+	list, err := parseAll(e, c.Files, ops.Budget{})
 	if err != nil {
 		return err
 	}
@@ -84,13 +85,13 @@ func (c *runCmd) Run(e *env) error {
 // first one's, so one validate run shows all there is to fix.
 // parseAll reads scenario files, checking each against the pending
 // deliveries the mock that runs them holds.
-func parseAll(e *env, files []string, maxPending int) ([]*scenarios.Scenario, error) {
+func parseAll(e *env, files []string, budget ops.Budget) ([]*scenarios.Scenario, error) {
 	var out []*scenarios.Scenario
 	bad := 0
 	for _, f := range files {
 		s, err := scenarios.ParseFile(f)
 		if err == nil {
-			err = scenarios.CheckBudget(s, maxPending)
+			err = scenarios.CheckBudget(s, budget)
 		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "%s\n", err)

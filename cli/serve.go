@@ -194,7 +194,7 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	// Scenario files are checked before listening, so a typo exits 2 at once.
-	scens, err := parseAll(e, c.Scenario, cfg.MaxPending)
+	scens, err := parseAll(e, c.Scenario, ops.Budget{Deliveries: cfg.MaxPending, Bytes: cfg.MaxPendingBytes})
 	if err != nil {
 		return err
 	}

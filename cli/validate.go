@@ -3,7 +3,7 @@ package cli
 import (
 	"fmt"
 
-	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
 type validateCmd struct {
@@ -13,7 +13,7 @@ type validateCmd struct {
 // Run checks files without running them: exit 0 when all are valid, 2 when
 // one is not, with file:line:col errors on stderr.
 func (c *validateCmd) Run(e *env) error {
-	list, err := parseAll(e, c.Files, mock.DefaultMaxPending)
+	list, err := parseAll(e, c.Files, ops.Budget{})
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,8 @@ type Budget struct {
 	Bytes      int64
 }
 
-func (b Budget) withDefaults() Budget {
+// WithDefaults fills zero fields with the defaults.
+func (b Budget) WithDefaults() Budget {
 	if b.Deliveries <= 0 {
 		b.Deliveries = DefaultMaxPending
 	}
@@ -106,16 +107,39 @@ func (p plan) deliveries() int64 {
 	return n
 }
 
-// checkPlan refuses a plan that would pass the budget for pending work.
-func (o *Ops) checkPlan(p plan) error {
+// reservePlan reserves a plan's room in the budget for pending work, or
+// refuses it; release the room once its deliveries are created (they then
+// count as pending).
+func (o *Ops) reservePlan(p plan) (release func(), err error) {
 	n := p.deliveries()
-	return o.checkBudget(n, n*payloadSize(p.eventType, p.dialect, p.overrides))
+	return o.reserve(n, n*payloadSize(p.eventType, p.dialect, p.overrides))
 }
 
-// checkBudget refuses n more pending deliveries of bytes in all when they
-// would pass the budget.
+// reserve holds n pending deliveries of bytes in all against the budget,
+// so that two requests checked at once cannot both take the last room.
+func (o *Ops) reserve(n, bytes int64) (release func(), err error) {
+	o.budgetMu.Lock()
+	defer o.budgetMu.Unlock()
+	if err := o.checkBudget(n, bytes); err != nil {
+		return nil, err
+	}
+	o.reserved.n += n
+	o.reserved.bytes += bytes
+	return func() {
+		o.budgetMu.Lock()
+		defer o.budgetMu.Unlock()
+		o.reserved.n -= n
+		o.reserved.bytes -= bytes
+	}, nil
+}
+
+// checkBudget refuses n more pending deliveries of bytes in all when they,
+// with what is pending and what other requests reserved, would pass the
+// budget; the caller holds budgetMu.
 func (o *Ops) checkBudget(n, bytes int64) error {
 	st := o.sender.Stats()
+	st.Pending += int(o.reserved.n)
+	st.PendingBytes += o.reserved.bytes
 	for _, c := range []struct {
 		budget, flag     string
 		limit, have, add int64
@@ -145,4 +169,18 @@ func CountDeliveries(s Send) int64 {
 		return 0
 	}
 	return p.deliveries()
+}
+
+// EstimateBytes is the payload bytes s creates pending, estimated as Emit
+// estimates them: what a scenario file is checked against the budget with.
+func EstimateBytes(s Send) int64 {
+	p, err := checkSend(s)
+	if err != nil {
+		return 0
+	}
+	d := p.dialect
+	if d == "" {
+		d = bullseye.DialectPartner // the webhook's, not known yet: the larger
+	}
+	return p.deliveries() * payloadSize(p.eventType, d, p.overrides)
 }

@@ -187,9 +187,11 @@ func (o *Ops) WaitAll(ctx context.Context, q Query) (WaitedAll, error) {
 // the original. It returns the new id.
 func (o *Ops) Redeliver(id string) (string, error) {
 	if d, err := o.Delivery(id); err == nil {
-		if err := o.checkBudget(1, int64(len(d.Body))); err != nil {
+		release, err := o.reserve(1, int64(len(d.Body)))
+		if err != nil {
 			return "", err
 		}
+		defer release()
 	}
 	newID, err := o.sender.Redeliver(id)
 	if errors.Is(err, sender.ErrNotFound) {

@@ -67,9 +67,11 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 	if err != nil {
 		return Emitted{}, err
 	}
-	if err := o.checkPlan(p); err != nil {
+	release, err := o.reservePlan(p)
+	if err != nil {
 		return Emitted{}, err
 	}
+	defer release()
 	out := Emitted{PartnerID: p.partnerID, DeliveryIDs: make([]string, 0, p.count)}
 	start := p.at
 	if start.IsZero() {

@@ -69,6 +69,9 @@ type Ops struct {
 	grace    time.Duration
 	budget   Budget
 
+	budgetMu sync.Mutex
+	reserved struct{ n, bytes int64 } // room held by requests being created
+
 	journal *journal.Journal
 	faults  *apifault.Set
 
@@ -88,7 +91,7 @@ func New(cfg Config) *Ops {
 	o := &Ops{store: cfg.Store, sender: cfg.Sender, fixtures: cfg.Fixtures, clock: cfg.Clock, log: cfg.Logger, grace: cfg.Grace, next: map[string]int{},
 		journal: journal.New(cfg.JournalCap), faults: apifault.NewSet(cfg.Seed), rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6b6579))}
 	o.manual, _ = cfg.Clock.(*clock.Manual)
-	o.budget = cfg.Budget.withDefaults()
+	o.budget = cfg.Budget.WithDefaults()
 	o.stopped, o.stop = context.WithCancel(context.Background())
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)

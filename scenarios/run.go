@@ -80,51 +80,48 @@ func checkBounded(file string, steps []Step, opts Options) error {
 	return nil
 }
 
-// CheckBudget reports the first step at which the deliveries the file can
-// create (sends, their duplicates, times the ticks of every step around
-// them) pass limit, the pending deliveries the mock holds, as an *Error at
-// its line. An every without count or for is bounded when it runs.
-func CheckBudget(s *Scenario, limit int) error {
-	_, err := budgetOf(s.File, s.Steps, int64(limit))
+// CheckBudget reports a step that could never run under the budget for
+// pending work, as an *Error at its line: a send, or one tick of an every
+// step (its sends happen at one instant), that alone creates more pending
+// deliveries, or more payload bytes, than the mock holds. What builds up
+// over many ticks is bounded when it runs: a send past the budget then is
+// refused, and the run ends saying so.
+func CheckBudget(s *Scenario, b ops.Budget) error {
+	_, _, err := budgetOf(s.File, s.Steps, b.WithDefaults())
 	return err
 }
 
-func budgetOf(file string, steps []Step, limit int64) (int64, error) {
-	var total int64
+// budgetOf is what steps create at one instant (the sends between two
+// waits, or of one tick), checking each send and each such run against b.
+func budgetOf(file string, steps []Step, b ops.Budget) (n, bytes int64, err error) {
 	for _, st := range steps {
-		var n int64
+		var sn, sb int64
 		switch {
 		case st.Send != nil:
-			n = ops.CountDeliveries(*st.Send)
+			sn, sb = ops.CountDeliveries(*st.Send), ops.EstimateBytes(*st.Send)
 		case st.Every != nil:
-			inner, err := budgetOf(file, st.Every.Steps, limit)
-			if err != nil {
-				return 0, err
+			if _, _, err := budgetOf(file, st.Every.Steps, b); err != nil {
+				return 0, 0, err
 			}
-			n = inner * ticksOf(st.Every, limit/max(inner, 1)+1)
+			continue // its ticks come one at a time
+		case st.Wait != nil:
+			n, bytes = 0, 0 // time passes: what came before is no longer at this instant
+			continue
 		}
-		if total += n; total > limit {
-			return total, &Error{File: file, Line: st.Line, Col: st.Col, Msg: fmt.Sprintf(
-				"the file creates more than %d deliveries by this step, more than the mock holds pending (--max-pending); lower a count, or raise --max-pending", limit)}
+		if sn > int64(b.Deliveries) || sb > b.Bytes {
+			what := fmt.Sprintf("%d pending deliveries, more than the %d the mock holds (--max-pending)", sn, b.Deliveries)
+			if sn <= int64(b.Deliveries) {
+				what = fmt.Sprintf("about %d bytes of pending payloads, more than the %d the mock holds (--max-pending-bytes)", sb, b.Bytes)
+			}
+			return 0, 0, &Error{File: file, Line: st.Line, Col: st.Col, Msg: "this step creates " + what + " at once; lower its count or its overrides, or raise the budget"}
 		}
+		n, bytes = n+sn, bytes+sb
 	}
-	return total, nil
-}
-
-// ticksOf counts an every step's ticks, up to most; 0 when it is unbounded.
-func ticksOf(e *Every, most int64) int64 {
-	if e.Count > 0 {
-		return min(int64(e.Count), most)
+	if n > int64(b.Deliveries) || bytes > b.Bytes {
+		return 0, 0, &Error{File: file, Line: steps[0].Line, Col: steps[0].Col, Msg: fmt.Sprintf(
+			"these steps create %d pending deliveries (about %d bytes) at one instant, more than the mock holds (--max-pending %d, --max-pending-bytes %d)", n, bytes, b.Deliveries, b.Bytes)}
 	}
-	if e.For <= 0 {
-		return 0
-	}
-	start := StartTime()
-	var n int64
-	for t := e.Schedule.Next(start); !t.After(start.Add(e.For)) && n < most; t = e.Schedule.Next(t) {
-		n++
-	}
-	return n
+	return n, bytes, nil
 }
 
 // CheckHeadless reports the first step that tests the app's Partner API
@@ -176,7 +173,7 @@ func Run(ctx context.Context, o *ops.Ops, s *Scenario, opts Options) (*Report, e
 	if err := CheckBounded(s, opts); err != nil {
 		return nil, err
 	}
-	if err := CheckBudget(s, o.PendingBudget().Deliveries); err != nil {
+	if err := CheckBudget(s, o.PendingBudget()); err != nil {
 		return nil, err
 	}
 	r := &runner{o: o, s: s, opts: opts, move: !opts.LeaveClock, rep: &Report{Name: s.Name, File: s.File}, orgs: map[string]string{}}

@@ -137,7 +137,7 @@ func (rs *Runs) Run(sc *Scenario, opts Options) (RunInfo, <-chan struct{}, error
 		return RunInfo{}, nil, err
 	}
 	if rs.ops != nil { // refused on upload, not as a run that ends in error
-		if err := CheckBudget(sc, rs.ops.PendingBudget().Deliveries); err != nil {
+		if err := CheckBudget(sc, rs.ops.PendingBudget()); err != nil {
 			return RunInfo{}, nil, err
 		}
 	}

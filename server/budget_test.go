@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/mock"
+	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
 // A request past the budget for pending work is refused whole, before
@@ -46,4 +49,30 @@ func TestPendingBudget(t *testing.T) {
 	// Reset empties the queue, and the budget with it.
 	h.must(t, 200, "POST", "/_mock/reset", "")
 	h.must(t, 202, "POST", "/_mock/events", `{"type": "visitor.identified", "count": 10, "delay": "1h"}`)
+}
+
+// Two requests checked at once cannot both take the last room: the room is
+// reserved while a request creates its deliveries.
+func TestPendingBudgetUnderConcurrency(t *testing.T) {
+	h := newHarness(t, func(c *mock.Config) { c.MaxPending = 10 })
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := h.m.Ops().Emit(ops.Send{Type: "visitor.identified", Count: ops.N(6), Delay: ops.D(time.Hour)})
+			errs <- err
+		}()
+	}
+	var refused int
+	for range 2 {
+		if err := <-errs; err != nil {
+			var be *ops.BudgetError
+			if !errors.As(err, &be) || be.Whole {
+				t.Errorf("refused with %v", err)
+			}
+			refused++
+		}
+	}
+	if refused != 1 || h.m.Ops().Stats().Pending != 6 {
+		t.Errorf("refused %d, pending %d; want one refused and 6 pending", refused, h.m.Ops().Stats().Pending)
+	}
 }
