@@ -23,7 +23,7 @@ const MaxFaults = 100
 var ErrNotFound = errors.New("not found")
 
 // ErrFull is returned when MaxFaults are held.
-var ErrFull = errors.New("full")
+var ErrFull = errors.New("the set holds MaxFaults faults")
 
 // Fault is one scripted fault and what it did so far.
 type Fault struct {
@@ -50,6 +50,7 @@ type Set struct {
 	mu     sync.Mutex
 	faults []*Fault
 	next   int
+	fired  int // every firing since the last reset, removed faults' too
 	seed   uint64
 	rng    *rand.Rand
 }
@@ -66,7 +67,7 @@ func (s *Set) Add(f Fault) (Fault, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.faults) >= MaxFaults {
-		return Fault{}, fmt.Errorf("the mock holds at most %d Partner API faults; remove some or reset: %w", MaxFaults, ErrFull)
+		return Fault{}, ErrFull
 	}
 	s.next++
 	f.ID = "flt_" + strconv.Itoa(s.next)
@@ -85,6 +86,14 @@ func (s *Set) List() []Fault {
 		out[i] = *f
 	}
 	return out
+}
+
+// Fired counts every firing since the last reset, of the faults held and
+// of those removed since: a counter that only grows between resets.
+func (s *Set) Fired() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fired
 }
 
 // Get returns one fault.
@@ -125,7 +134,7 @@ func (s *Set) Clear() int {
 func (s *Set) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults, s.next = nil, 0
+	s.faults, s.next, s.fired = nil, 0, 0
 	s.rng = rand.New(rand.NewPCG(s.seed, 0x617069))
 }
 
@@ -145,6 +154,7 @@ func (s *Set) Fire(method, path, partnerID string) (Fault, bool) {
 			continue
 		}
 		f.Fired++
+		s.fired++
 		return *f, true
 	}
 	return Fault{}, false

@@ -18,7 +18,7 @@ import (
 
 // Limits of a Partner API fault.
 const (
-	MaxFaultLatency    = time.Minute // under the server's write timeout, so the answer still goes out
+	MaxFaultLatency    = time.Minute // the server extends the request's deadlines past it
 	MaxFaultTimes      = 1_000_000
 	MaxFaultRetryAfter = 86400 // seconds
 	MaxKeyLength       = 256
@@ -130,10 +130,10 @@ func (o *Ops) AddAPIFault(f APIFault) (apifault.Fault, error) {
 		}
 	}
 	added, err := o.faults.Add(out)
-	if err != nil {
-		return added, fmt.Errorf("%v: %w", err, ErrConflict)
+	if errors.Is(err, apifault.ErrFull) {
+		return added, fmt.Errorf("the mock holds at most %d Partner API faults; remove some or reset: %w", apifault.MaxFaults, ErrConflict)
 	}
-	return added, nil
+	return added, err
 }
 
 // CheckAPIFault checks everything about a fault that needs no mock (all
@@ -216,6 +216,10 @@ func (o *Ops) RemoveAPIFault(id string) (apifault.Fault, error) {
 	return f, nil
 }
 
+// APIFaultFirings counts the Partner API requests faults answered since
+// the last reset.
+func (o *Ops) APIFaultFirings() int { return o.faults.Fired() }
+
 // ClearAPIFaults takes every fault out of force and says how many.
 func (o *Ops) ClearAPIFaults() int { return o.faults.Clear() }
 
@@ -282,9 +286,10 @@ func (s Status) parse() (code, class int, err error) {
 	return n, 0, nil
 }
 
-// filter checks a match and makes the journal's filter of it.
-func (o *Ops) filter(m RequestMatch) (journal.Filter, error) {
-	f := journal.Filter{Method: strings.ToUpper(m.Method), After: m.After, Has: m.Has}
+// checkMatch checks everything of a match that needs no mock, and returns
+// the journal's filter of it (the partner aside).
+func checkMatch(m RequestMatch) (journal.Filter, error) {
+	f := journal.Filter{Method: strings.ToUpper(m.Method), After: m.After, Has: m.Has, APIKey: m.APIKey}
 	var err error
 	if m.Path != "" {
 		if f.Path, err = journal.ParsePattern(m.Path); err != nil {
@@ -294,18 +299,8 @@ func (o *Ops) filter(m RequestMatch) (journal.Filter, error) {
 	if f.Status, f.Class, err = m.Status.parse(); err != nil {
 		return f, err
 	}
-	if m.APIKey != "" || m.PartnerID != "" {
-		if m.APIKey != "" && m.PartnerID != "" {
-			return f, fieldErr("partnerId", "apiKey and partnerId exclude each other")
-		}
-		// A key is matched as sent (it may be revoked or unknown since);
-		// a partner id must exist.
-		f.APIKey = m.APIKey
-		if m.PartnerID != "" {
-			if f.PartnerID, err = o.Partner("", m.PartnerID); err != nil {
-				return f, err
-			}
-		}
+	if m.APIKey != "" && m.PartnerID != "" {
+		return f, fieldErr("partnerId", "apiKey and partnerId exclude each other")
 	}
 	if m.Since != nil {
 		f.Since = *m.Since
@@ -324,6 +319,18 @@ func (o *Ops) filter(m RequestMatch) (journal.Filter, error) {
 		}
 	}
 	return f, nil
+}
+
+// filter checks a match and makes the journal's filter of it. A key is
+// matched as sent (it may be revoked or unknown since); a partner id must
+// exist.
+func (o *Ops) filter(m RequestMatch) (journal.Filter, error) {
+	f, err := checkMatch(m)
+	if err != nil || m.PartnerID == "" {
+		return f, err
+	}
+	f.PartnerID, err = o.Partner("", m.PartnerID)
+	return f, err
 }
 
 // Requests returns a page (1-based) of the journaled requests m selects,

@@ -23,8 +23,8 @@ func (o *Ops) WaitRequests(ctx context.Context, m RequestMatch, n, pageSize int)
 	if err != nil {
 		return WaitedRequests{}, err
 	}
-	if n < 1 || n > MaxRequestCount {
-		return WaitedRequests{}, fieldErr("count", "count must be from 1 to %d, got %d", MaxRequestCount, n)
+	if held := o.journal.Stats().Cap; n < 1 || n > held {
+		return WaitedRequests{}, fieldErr("count", "count must be from 1 to %d (the requests the journal holds, --journal-cap), got %d", held, n)
 	}
 	list, count, ok := o.journal.Wait(ctx, f, n, max(pageSize, 0))
 	return WaitedRequests{Satisfied: ok, Count: count, Requests: list}, nil
@@ -56,15 +56,8 @@ func CheckRequestExpectation(e RequestExpectation) error {
 	case e.AtLeast != nil && (*e.AtLeast < 1 || *e.AtLeast > MaxRequestCount):
 		return fieldErr("atLeast", "atLeast must be from 1 to %d, got %d", MaxRequestCount, *e.AtLeast)
 	}
-	if e.Path != "" {
-		if _, err := journal.ParsePattern(e.Path); err != nil {
-			return fieldErr("path", "%v", err)
-		}
-	}
-	if _, _, err := e.Status.parse(); err != nil {
-		return err
-	}
-	return nil
+	_, err := checkMatch(e.RequestMatch)
+	return err
 }
 
 // Verdict is an expectation's outcome: whether it held, and a line saying
@@ -94,6 +87,9 @@ func (o *Ops) ExpectRequests(e RequestExpectation) (Verdict, error) {
 		ok = n >= 1
 	}
 	line := fmt.Sprintf("%s %s: saw %d", want, describeMatch(e.RequestMatch), n)
+	if ev := o.journal.Stats().Evicted; ev > 0 {
+		line += fmt.Sprintf(" (the journal evicted %d older requests: raise --journal-cap to keep them)", ev)
+	}
 	if !ok {
 		line += "; " + o.seenInstead(f)
 	}
@@ -161,8 +157,8 @@ func (o *Ops) seenInstead(f journal.Filter) string {
 		fmt.Fprintf(&b, "%d with that method and path:", total)
 		for _, e := range list {
 			body := e.Body
-			if len(body) > 120 {
-				body = body[:120] + "…"
+			if r := []rune(body); len(r) > 120 {
+				body = string(r[:120]) + "…"
 			}
 			if body == "" {
 				body = "(no body)"

@@ -207,6 +207,12 @@ func TestFaultsFireAsScriptedThenStop(t *testing.T) {
 		t.Errorf("journal has %v faulted requests", faulted["total"])
 	}
 
+	// A status without a name still gets a code.
+	h.must(t, 201, "POST", "/_mock/faults", `{"path":"/api/v1/partner/billing","status":499,"times":1}`)
+	if r := h.apiCall(t, h.key, "GET", "/api/v1/partner/billing", ""); r.status != 499 || r.obj(t)["code"] != "Status499" {
+		t.Errorf("499 fault = %d %s", r.status, r.body)
+	}
+
 	// 429 with Retry-After, for every method under a pattern.
 	h.must(t, 201, "POST", "/_mock/faults", `{"path":"/api/v1/partner/organizations/**","status":429,"retryAfter":7,"times":1}`)
 	r := h.apiCall(t, h.key, "GET", "/api/v1/partner/organizations", "")
@@ -216,12 +222,12 @@ func TestFaultsFireAsScriptedThenStop(t *testing.T) {
 
 	// Listing, removing, clearing.
 	list := h.must(t, 200, "GET", "/_mock/faults", "")["faults"].([]any)
-	if len(list) != 2 {
+	if len(list) != 3 {
 		t.Fatalf("faults = %v", list)
 	}
 	h.must(t, 200, "DELETE", "/_mock/faults/"+id, "")
 	wantError(t, h.call(t, "DELETE", "/_mock/faults/"+id, ""), 404, "NotFound", id)
-	if v := h.must(t, 200, "DELETE", "/_mock/faults", ""); v["removed"] != 1.0 {
+	if v := h.must(t, 200, "DELETE", "/_mock/faults", ""); v["removed"] != 2.0 {
 		t.Errorf("clear = %v", v)
 	}
 	h.must(t, 201, "POST", "/_mock/faults", `{"path":"/api/v1/**","status":500}`)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/bullseye-mock/bullseye-mock/ops"
@@ -47,7 +48,10 @@ func codeOf(status int) string {
 			return code
 		}
 	}
-	return strings.ReplaceAll(http.StatusText(status), " ", "")
+	if text := http.StatusText(status); text != "" {
+		return strings.ReplaceAll(strings.ReplaceAll(text, " ", ""), "-", "")
+	}
+	return "Status" + strconv.Itoa(status) // a status without a name, such as 499
 }
 
 // Error is the one error type handlers return; its JSON is the vendor's

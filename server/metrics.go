@@ -97,7 +97,7 @@ func newPartnerAPICollector(o *ops.Ops) *partnerAPICollector {
 		entries:   d("journal_entries", "Partner API requests held in the journal."),
 		evictions: d("journal_evictions_total", "Journal entries evicted because the journal was full, since start or the last reset."),
 		faults:    d("partner_api_faults", "Partner API faults held, spent ones included."),
-		firings:   d("partner_api_fault_firings_total", "Partner API requests answered by a fault held now."),
+		firings:   d("partner_api_fault_firings_total", "Partner API requests answered by a fault, since start or the last reset."),
 	}
 }
 
@@ -110,10 +110,7 @@ func (c *partnerAPICollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *partnerAPICollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.ops.JournalStats()
 	faults := c.ops.APIFaults()
-	fired := 0
-	for _, f := range faults {
-		fired += f.Fired
-	}
+	fired := c.ops.APIFaultFirings()
 	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(st.Held))
 	ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(st.Evicted))
 	ch <- prometheus.MustNewConstMetric(c.faults, prometheus.GaugeValue, float64(len(faults)))

@@ -111,6 +111,12 @@ func (s *partnerAPI) guard(w http.ResponseWriter, r *http.Request) (store.Partne
 // closes the connection; false means the request goes on as normal.
 func applyFault(w http.ResponseWriter, r *http.Request, f apifault.Fault) bool {
 	if f.Latency > 0 {
+		// The server's read and write timeouts count from the request's
+		// start: push them past the wait, so that the answer (or the body
+		// still to read) is not cut by a latency the test asked for.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(f.Latency + writeSlack))
+		_ = rc.SetWriteDeadline(time.Now().Add(f.Latency + writeSlack))
 		t := time.NewTimer(f.Latency)
 		select {
 		case <-t.C:
