@@ -64,3 +64,23 @@ func TestSendProgressWhenAsked(t *testing.T) {
 		t.Errorf("status %d progress %q", status, errs)
 	}
 }
+
+// A long send at a rate is created a chunk at a time, and its summary comes
+// from the sender's totals, so it is right past --delivery-cap (10,000).
+func TestSendStreamsAndCountsPastTheDeliveryCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 12,000 deliveries")
+	}
+	var total atomic.Int64
+	url := receiver(t, func(w http.ResponseWriter, r *http.Request) { total.Add(1) })
+	status, out, errs := runCLI(t, "send", "credits.low", "--url", url, "--count", "12000", "--rate", "1000/s", "--time-scale", "100")
+	if status != ExitOK {
+		t.Fatalf("status %d\n%s\n%s", status, out, errs)
+	}
+	if !strings.HasPrefix(out, "sent 12000 credits.low deliveries to "+url+": 12000 delivered, 0 failed, 0 canceled; 12000 attempts") {
+		t.Errorf("summary %q", out)
+	}
+	if total.Load() != 12000 {
+		t.Errorf("receiver saw %d", total.Load())
+	}
+}
