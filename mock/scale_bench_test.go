@@ -2,6 +2,9 @@ package mock_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -91,5 +94,77 @@ func BenchmarkMillionPending(b *testing.B) {
 				b.ReportMetric(float64(rss())/(1<<20), "rss-after-reset-MB")
 			}
 		})
+	}
+}
+
+// peakRSS is the process's high-water resident set in bytes (Linux).
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// BenchmarkMillionThroughAPI posts 1,000,000 deliveries through the control
+// API (ten requests of 100,000, as fast as it accepts them) to a fast
+// local receiver on the real clock, waits until all are delivered, and
+// reports the peak RSS and the rate:
+//
+//	go test -run '^$' -bench MillionThroughAPI -benchtime 1x -timeout 30m ./mock
+func BenchmarkMillionThroughAPI(b *testing.B) {
+	for range b.N {
+		rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		m, err := mock.New(mock.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Start(); err != nil {
+			b.Fatal(err)
+		}
+		on := true
+		if err := m.Ops().SetWebhook(m.Partners()[0].ID, bullseye.KindIdentification, ops.Webhook{URL: &rx.URL, Enabled: &on}); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for range 10 {
+			resp, err := http.Post(m.URL()+"/_mock/events", "application/json", strings.NewReader(`{"type": "visitor.identified", "count": 100000}`))
+			if err != nil || resp.StatusCode != http.StatusAccepted {
+				b.Fatalf("post: %v %v", resp, err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		posted := time.Since(start)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+		if err := m.Ops().Idle(ctx); err != nil {
+			b.Fatal(err)
+		}
+		for m.Ops().Stats().Pending > 0 {
+			res, _ := m.Ops().WaitAll(ctx, ops.Query{})
+			if ctx.Err() != nil || res.PendingCount == 0 {
+				break
+			}
+		}
+		cancel()
+		all := time.Since(start)
+		st := m.Ops().Stats()
+		if st.Delivered != 1_000_000 {
+			b.Fatalf("delivered %d", st.Delivered)
+		}
+		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-rss-MB")
+		b.ReportMetric(posted.Seconds(), "post-s")
+		b.ReportMetric(1e6/all.Seconds(), "delivered/s")
+		_, _ = m.Close(context.Background())
+		rx.Close()
 	}
 }
