@@ -12,6 +12,8 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/check"
 	"github.com/bullseye-mock/bullseye-mock/examples/receivers/naive"
+	"github.com/bullseye-mock/bullseye-mock/mocktest"
+	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
 func naiveURL(t *testing.T, f naive.Flaws) string {
@@ -118,5 +120,21 @@ func TestCheckList(t *testing.T) {
 	status, out, _ := runCLI(t, "check", "--list")
 	if status != ExitOK || strings.Count(out, "\n") != len(check.Names()) || !strings.Contains(out, "sig_uppercase") {
 		t.Errorf("status %d\n%s", status, out)
+	}
+}
+
+// The built-in sink with rejectInvalidSignatures stands in for a correct
+// receiver: check pointed at it passes every case.
+func TestCheckPassesAgainstARejectingSink(t *testing.T) {
+	s := mocktest.NewServer(t)
+	s.ConfigureSink("careful", server.SinkConfig{Secret: "whsec_cli", RejectInvalidSignatures: true})
+	status, out, errs := runCLI(t, "check", "--url", s.SinkURL("careful"), "--secret", "whsec_cli")
+	if status != ExitOK || !strings.Contains(out, " 0 failed") {
+		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", status, out, errs)
+	}
+	// Without it, the sink accepts every signature, and the signature cases fail.
+	s.ConfigureSink("lax", server.SinkConfig{Secret: "whsec_cli"})
+	if status, out, _ := runCLI(t, "check", "--url", s.SinkURL("lax"), "--secret", "whsec_cli"); status != ExitFailed || !strings.Contains(out, "FAIL  sig_missing") {
+		t.Errorf("a lax sink passed: %d\n%s", status, out)
 	}
 }

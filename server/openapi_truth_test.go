@@ -133,6 +133,8 @@ func TestOpenAPITellsTheWholeTruth(t *testing.T) {
 	do("", "POST", "/_mock/sink/t", `{"event_type": "x"}`, 500)
 	do("", "POST", "/_mock/sink/t", `{"event_type": "x"}`, 200)
 	do("admin", "GET", "/_mock/sink/t/requests?atLeast=1&timeout=1s", "", 200)
+	do("admin", "PUT", "/_mock/sink/careful", `{"secret": "s", "rejectInvalidSignatures": true, "failureRate": 0.5, "failureStatus": 429, "retryAfter": 2, "delay": "0s", "delayMax": "1ms", "seed": 3}`, 200)
+	do("", "POST", "/_mock/sink/careful", `{"event_type": "x"}`, 401)
 	do("admin", "DELETE", "/_mock/sink/t", "", 204)
 	do("admin", "DELETE", "/_mock/sink/t", "", 404)
 	do("admin", "POST", "/_mock/scenarios/runs", "steps:\n  - send: {type: credits.low}\n", 202)

@@ -3,7 +3,9 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"sort"
@@ -54,7 +56,8 @@ type sinkSet struct {
 type sink struct {
 	cfg      SinkConfig
 	requests []SinkRequest // oldest first, at most cfg.Capacity
-	received int           // requests since the last configure or reset; indexes Statuses
+	received int           // requests since the last configure or reset
+	accepted int           // of those, the ones not rejected or failed: indexes Statuses
 	evicted  int
 }
 
@@ -64,15 +67,33 @@ type SinkConfig struct {
 	// the mock's own sender is verified with its webhook's current secret,
 	// so a demo needs no sink setup; any other request is not verified.
 	Secret string `json:"secret"`
-	// Statuses answers the n-th request with Statuses[n-1]; past the end
-	// the last one repeats, so [500, 500, 200] is "fail twice, then
-	// succeed" and [500] is "always fail". Empty answers 200.
+	// Statuses answers the n-th request it accepts with Statuses[n-1]; past
+	// the end the last one repeats, so [500, 500, 200] is "fail twice,
+	// then succeed" and [500] is "always fail". Empty answers 200. A
+	// request rejected for its signature, or failed by FailureRate, takes
+	// no place in it.
 	Statuses []int `json:"statuses"`
-	// Delay holds every answer this long (a Go duration, real time).
+	// Delay holds every answer this long (a Go duration, real time); with
+	// DelayMax, each answer waits a seeded time from Delay to DelayMax.
 	Delay    string `json:"delay"`
+	DelayMax string `json:"delayMax,omitempty"`
 	Capacity int    `json:"capacity"`
+	// FailureRate fails that share of requests (seeded), whatever Statuses
+	// says, with FailureStatus (503 by default; a 429 carries Retry-After,
+	// RetryAfter seconds, 1 by default).
+	FailureRate   float64 `json:"failureRate,omitempty"`
+	FailureStatus int     `json:"failureStatus,omitempty"`
+	RetryAfter    int     `json:"retryAfter,omitempty"`
+	// RejectInvalidSignatures answers 401 to a request whose signature is
+	// missing or invalid, as a correct receiver does (one the sink has no
+	// secret to check is let through).
+	RejectInvalidSignatures bool `json:"rejectInvalidSignatures,omitempty"`
+	// Seed draws the failures and the delays; 0 derives one from the
+	// sink's name, so a sink behaves the same run after run.
+	Seed int64 `json:"seed,omitempty"`
 
-	delay time.Duration
+	delay, delayMax time.Duration
+	rng             *rand.Rand
 }
 
 // SinkRequest is one request a sink recorded.
@@ -104,7 +125,7 @@ func (ss *sinkSet) clearRequests() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	for _, sk := range ss.sinks {
-		sk.requests, sk.received, sk.evicted = nil, 0, 0
+		sk.requests, sk.received, sk.accepted, sk.evicted = nil, 0, 0, 0
 	}
 	ss.bytes = 0
 }
@@ -184,6 +205,25 @@ func (c *SinkConfig) validate() error {
 		}
 		c.delay = d
 	}
+	if c.DelayMax != "" {
+		d, err := time.ParseDuration(c.DelayMax)
+		if err != nil || d < c.delay || d > MaxSinkDelay {
+			return Errorf(CodeBadRequest, "delayMax must be a Go duration from delay (%s) to %s, got %q", c.delay, MaxSinkDelay, c.DelayMax).With("field", "delayMax")
+		}
+		c.delayMax = d
+	}
+	if !(c.FailureRate >= 0 && c.FailureRate <= 1) {
+		return Errorf(CodeBadRequest, "failureRate must be from 0 to 1, got %g", c.FailureRate).With("field", "failureRate")
+	}
+	if c.FailureStatus == 0 {
+		c.FailureStatus = http.StatusServiceUnavailable
+	}
+	if c.FailureStatus < 400 || c.FailureStatus > 599 {
+		return Errorf(CodeBadRequest, "failureStatus must be from 400 to 599, got %d", c.FailureStatus).With("field", "failureStatus")
+	}
+	if c.RetryAfter < 0 || c.RetryAfter > 86400 {
+		return Errorf(CodeBadRequest, "retryAfter must be from 0 to 86400 seconds, got %d", c.RetryAfter).With("field", "retryAfter")
+	}
 	if c.Capacity == 0 {
 		c.Capacity = DefaultSinkCapacity
 	}
@@ -198,25 +238,49 @@ func (c *SinkConfig) validate() error {
 
 // SinkInfo is a sink as GET and PUT show it; the secret is not echoed.
 type SinkInfo struct {
-	Name      string `json:"name"`
-	HasSecret bool   `json:"hasSecret"`
-	Statuses  []int  `json:"statuses"`
-	Delay     string `json:"delay"`
-	Capacity  int    `json:"capacity"`
-	Received  int    `json:"received"`
-	Kept      int    `json:"kept"`
-	Evicted   int    `json:"evicted"`
+	Name                    string  `json:"name"`
+	HasSecret               bool    `json:"hasSecret"`
+	Statuses                []int   `json:"statuses"`
+	Delay                   string  `json:"delay"`
+	DelayMax                string  `json:"delayMax,omitempty"`
+	FailureRate             float64 `json:"failureRate"`
+	FailureStatus           int     `json:"failureStatus"`
+	RetryAfter              int     `json:"retryAfter,omitempty"`
+	RejectInvalidSignatures bool    `json:"rejectInvalidSignatures"`
+	Seed                    int64   `json:"seed"`
+	Capacity                int     `json:"capacity"`
+	Received                int     `json:"received"`
+	Kept                    int     `json:"kept"`
+	Evicted                 int     `json:"evicted"`
 }
 
 func (sk *sink) json(name string) SinkInfo {
-	return SinkInfo{
+	out := SinkInfo{
 		Name: name, HasSecret: sk.cfg.Secret != "", Statuses: sk.cfg.Statuses, Delay: sk.cfg.delay.String(),
+		FailureRate: sk.cfg.FailureRate, FailureStatus: sk.cfg.FailureStatus, RetryAfter: sk.cfg.RetryAfter,
+		RejectInvalidSignatures: sk.cfg.RejectInvalidSignatures, Seed: sk.cfg.Seed,
 		Capacity: sk.cfg.Capacity, Received: sk.received, Kept: len(sk.requests), Evicted: sk.evicted,
 	}
+	if sk.cfg.delayMax > 0 {
+		out.DelayMax = sk.cfg.delayMax.String()
+	}
+	return out
 }
 
-func defaultSink() *sink {
-	return &sink{cfg: SinkConfig{Statuses: []int{}, Capacity: DefaultSinkCapacity}}
+// seed makes the sink's draws: its own seed, or one derived from its name.
+func (c *SinkConfig) seed(name string) {
+	if c.Seed == 0 {
+		h := fnv.New64a()
+		h.Write([]byte(name))
+		c.Seed = int64(h.Sum64() >> 1)
+	}
+	c.rng = rand.New(rand.NewPCG(uint64(c.Seed), 0x73696e6b))
+}
+
+func defaultSink(name string) *sink {
+	sk := &sink{cfg: SinkConfig{Statuses: []int{}, Capacity: DefaultSinkCapacity, FailureStatus: http.StatusServiceUnavailable}}
+	sk.cfg.seed(name)
+	return sk
 }
 
 // sinkConfigure replaces a sink's settings and clears what it recorded, so
@@ -257,6 +321,7 @@ func (s *sinkAPI) ConfigureSink(name string, cfg SinkConfig) (SinkInfo, error) {
 	if ok {
 		ss.forget(old)
 	}
+	cfg.seed(name)
 	sk := &sink{cfg: cfg}
 	ss.sinks[name] = sk
 	return sk.json(name), nil
@@ -365,7 +430,7 @@ func (s *sinkAPI) sinkListRequests(w http.ResponseWriter, r *http.Request) error
 		return Errorf(CodeNotFound, "no sink %q: it is created by PUT or by the first request it receives", name).With("name", name)
 	}
 	if !ok {
-		sk = defaultSink()
+		sk = defaultSink(name)
 	}
 	items := store.Page(sk.requests, page, size)
 	if items == nil {
@@ -405,17 +470,13 @@ func (s *sinkAPI) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 			ss.mu.Unlock()
 			return Errorf(CodeConflict, "there are already %d sinks; delete one first", MaxSinks)
 		}
-		sk = defaultSink()
+		sk = defaultSink(name)
 		ss.sinks[name] = sk
 	}
 	sk.received++
-	status := http.StatusOK
-	if n := len(sk.cfg.Statuses); n > 0 {
-		status = sk.cfg.Statuses[min(sk.received, n)-1]
-	}
 	rec := SinkRequest{
 		Seq: sk.received, ReceivedAt: ss.clock.Now().UTC(), Method: r.Method, Headers: r.Header.Clone(),
-		BodyRaw: string(body), DeliveryID: deliveryID, Status: status,
+		BodyRaw: string(body), DeliveryID: deliveryID,
 	}
 	rec.Attempt, _ = strconv.Atoi(r.Header.Get(bullseye.AttemptHeader))
 	if json.Valid(body) {
@@ -429,8 +490,32 @@ func (s *sinkAPI) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 	if secret != "" {
 		rec.SecretFrom = from
 	}
-	ss.keep(sk, rec)
+	// One draw each per request, in order, so the seed fixes the sequence.
+	failed := sk.cfg.FailureRate > 0 && sk.cfg.rng.Float64() < sk.cfg.FailureRate
 	delay := sk.cfg.delay
+	if sk.cfg.delayMax > sk.cfg.delay {
+		delay += time.Duration(sk.cfg.rng.Int64N(int64(sk.cfg.delayMax - sk.cfg.delay + 1)))
+	}
+	status := http.StatusOK
+	switch {
+	case sk.cfg.RejectInvalidSignatures && (rec.Signature == "missing" || rec.Signature == "invalid"):
+		// A careful receiver checks first: a rejected request takes no
+		// place in the scripted statuses.
+		status = http.StatusUnauthorized
+	case failed:
+		status = sk.cfg.FailureStatus
+	default:
+		sk.accepted++
+		if n := len(sk.cfg.Statuses); n > 0 {
+			status = sk.cfg.Statuses[min(sk.accepted, n)-1]
+		}
+	}
+	rec.Status = status
+	retryAfter := 0
+	if status == http.StatusTooManyRequests {
+		retryAfter = max(sk.cfg.RetryAfter, 1)
+	}
+	ss.keep(sk, rec)
 	close(ss.changed)
 	ss.changed = make(chan struct{})
 	ss.mu.Unlock()
@@ -443,6 +528,9 @@ func (s *sinkAPI) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 			t.Stop()
 			return nil // the sender gave up; nobody reads the answer
 		}
+	}
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
 	writeJSON(w, status, map[string]any{"received": true, "seq": rec.Seq, "signature": rec.Signature})
 	return nil

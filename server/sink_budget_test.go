@@ -16,7 +16,7 @@ func TestSinkByteBudget(t *testing.T) {
 	body := strings.Repeat("x", 1000)
 	size := recordSize(SinkRequest{BodyRaw: body})
 	ss.budget = 5 * size
-	a, b := defaultSink(), defaultSink()
+	a, b := defaultSink("t"), defaultSink("t")
 	ss.sinks["a"], ss.sinks["b"] = a, b
 	for i := 0; i < 3; i++ {
 		ss.keep(a, SinkRequest{Seq: i + 1, BodyRaw: body})
@@ -31,7 +31,7 @@ func TestSinkByteBudget(t *testing.T) {
 	if len(a.requests) != 3 || len(b.requests) != 2 || b.requests[0].Seq != 2 || b.evicted != 1 {
 		t.Fatalf("a %d, b %d (first %d, evicted %d)", len(a.requests), len(b.requests), b.requests[0].Seq, b.evicted)
 	}
-	c := defaultSink()
+	c := defaultSink("t")
 	ss.sinks["c"] = c
 	ss.keep(c, SinkRequest{Seq: 1, BodyRaw: body}) // c holds nothing: another sink gives way
 	if total := len(a.requests) + len(b.requests) + len(c.requests); total != 5 || ss.bytes != 5*size {
