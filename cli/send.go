@@ -18,17 +18,21 @@ import (
 )
 
 type sendCmd struct {
-	Type       string   `arg:"" default:"visitor.identified" help:"Event type: ${event_types}."`
-	URL        string   `name:"url" required:"" env:"BULLSEYE_MOCK_URL" help:"Receiver URL."`
-	Secret     string   `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret; without one, requests carry no signature (as the vendor does)."`
-	Count      int      `default:"1" help:"Events to send."`
-	Rate       string   `help:"Events per unit of mock time (10/s, 30/m, 2/h); all at once when omitted."`
-	Fault      []string `sep:"," placeholder:"FAULT" help:"Fault on the events: a signature fault (${faults}), duplicate or duplicate:concurrent (a copy at the same instant) or duplicate:10s (a copy later). Repeatable."`
-	FaultShare float64  `name:"fault-share" default:"1" help:"Share of the events that get each fault, spread evenly (0.25: every fourth)."`
-	Dialect    string   `default:"partner" enum:"partner,integration" env:"BULLSEYE_MOCK_DIALECT" help:"partner (full, event_type) or integration (short, event)."`
-	Seed       int64    `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of the fake values."`
-	StartTime  string   `name:"start-time" env:"BULLSEYE_MOCK_START_TIME" placeholder:"RFC3339" help:"The instant mock time starts at (RFC 3339); default now."`
-	TimeScale  float64  `name:"time-scale" default:"1" env:"BULLSEYE_MOCK_TIME_SCALE" help:"Run mock time N times faster: retry delays, the timeout and the rate."`
+	Type        string   `arg:"" default:"visitor.identified" help:"Event type: ${event_types}."`
+	URL         string   `name:"url" required:"" env:"BULLSEYE_MOCK_URL" help:"Receiver URL."`
+	Secret      string   `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret; without one, requests carry no signature (as the vendor does)."`
+	Count       int      `default:"1" help:"Events to send."`
+	Rate        string   `help:"Events per unit of mock time (10/s, 30/m, 2/h); all at once when omitted."`
+	Fault       []string `sep:"," placeholder:"FAULT" help:"Fault on the events: a signature fault (${faults}), duplicate or duplicate:concurrent (a copy at the same instant) or duplicate:10s (a copy later). Repeatable."`
+	FaultShare  float64  `name:"fault-share" default:"1" help:"Share of the events that get each fault, spread evenly (0.25: every fourth)."`
+	Order       string   `enum:"creation,reversed,shuffled" default:"creation" help:"Order of the events' first attempts: creation, reversed or shuffled (seeded); payloads keep their creation times."`
+	SameVisitor bool     `name:"same-visitor" help:"The events describe one visitor and company in successive sessions."`
+	Jitter      string   `help:"Delay each event's first attempt by a seeded time up to this duration (mock time)."`
+	Burst       int      `help:"With --rate: send the events in groups of this many at once, spaced so that the rate holds."`
+	Dialect     string   `default:"partner" enum:"partner,integration" env:"BULLSEYE_MOCK_DIALECT" help:"partner (full, event_type) or integration (short, event)."`
+	Seed        int64    `default:"1" env:"BULLSEYE_MOCK_SEED" help:"Seed of the fake values."`
+	StartTime   string   `name:"start-time" env:"BULLSEYE_MOCK_START_TIME" placeholder:"RFC3339" help:"The instant mock time starts at (RFC 3339); default now."`
+	TimeScale   float64  `name:"time-scale" default:"1" env:"BULLSEYE_MOCK_TIME_SCALE" help:"Run mock time N times faster: retry delays, the timeout and the rate."`
 	retryFlags
 	Progress string `default:"auto" enum:"auto,always,never" help:"Progress line on stderr: auto shows it on a terminal only."`
 }
@@ -36,7 +40,14 @@ type sendCmd struct {
 // send is the request the flags make: the same ops.Send the control API
 // and scenario files take, with the faults' compact spelling parsed by ops.
 func (c *sendCmd) send() (ops.Send, error) {
-	s := ops.Send{Type: c.Type, Count: ops.N(c.Count), Rate: c.Rate, Dialect: c.Dialect}
+	s := ops.Send{Type: c.Type, Count: ops.N(c.Count), Rate: c.Rate, Dialect: c.Dialect, Order: c.Order, SameVisitor: c.SameVisitor}
+	if c.Jitter != "" {
+		j := ops.Duration(c.Jitter)
+		s.Jitter = &j
+	}
+	if c.Burst != 0 {
+		s.Burst = ops.N(c.Burst)
+	}
 	if err := ops.CheckShare(c.FaultShare); err != nil {
 		return s, &ops.FieldError{Field: "faults[0].share", Msg: err.Error()}
 	}
@@ -69,6 +80,8 @@ func flagOf(field string) string {
 		return "--max-attempts"
 	case field == "policy.timeout":
 		return "--timeout"
+	case field == "sameVisitor":
+		return "--same-visitor"
 	case field == "":
 		return ""
 	}
@@ -168,7 +181,10 @@ const streamChunk = 1000
 // spread evenly within each chunk.)
 func stream(ctx context.Context, o *ops.Ops, req ops.Send) ([]string, error) {
 	count := *req.Count
-	if req.Rate == "" || count <= streamChunk {
+	// An order, a burst or one visitor span the whole send: those are made
+	// in one piece.
+	whole := (req.Order != "" && req.Order != ops.OrderCreation) || req.Burst != nil || req.SameVisitor
+	if req.Rate == "" || count <= streamChunk || whole {
 		out, err := o.Emit(req)
 		return out.DeliveryIDs, err
 	}

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -82,5 +84,28 @@ func TestSendStreamsAndCountsPastTheDeliveryCap(t *testing.T) {
 	}
 	if total.Load() != 12000 {
 		t.Errorf("receiver saw %d", total.Load())
+	}
+}
+
+// --same-visitor and --order reach the one grammar: three sessions of one
+// visitor, the newest sent first.
+func TestSendSameVisitorReversed(t *testing.T) {
+	var mu sync.Mutex
+	emails := map[string]bool{}
+	url := receiver(t, func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Visitor struct{ Email string } `json:"visitor"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		mu.Lock()
+		emails[b.Visitor.Email] = true
+		mu.Unlock()
+	})
+	status, out, errs := runCLI(t, "send", "--url", url, "--count", "3", "--rate", "1/s", "--time-scale", "1000", "--same-visitor", "--order", "reversed", "--jitter", "1s")
+	if status != ExitOK || !strings.Contains(out, "3 delivered") {
+		t.Fatalf("status %d\n%s\n%s", status, out, errs)
+	}
+	if len(emails) != 1 {
+		t.Errorf("three events of one visitor came from %d visitors: %v", len(emails), emails)
 	}
 }

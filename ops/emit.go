@@ -31,6 +31,10 @@ type plan struct {
 	faults    []fault
 	at        time.Time // zero: now
 	policy    *bullseye.Policy
+	order     string
+	same      bool
+	jitter    time.Duration
+	burst     int
 }
 
 // fault is a validated Fault.
@@ -72,22 +76,50 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 		return Emitted{}, err
 	}
 	defer release()
-	out := Emitted{PartnerID: p.partnerID, DeliveryIDs: make([]string, 0, p.count)}
 	start := p.at
 	if start.IsZero() {
 		start = o.clock.Now()
 	}
-	for i := 1; i <= p.count; i++ {
-		org := o.pick(p.partnerID, p.orgs)
-		at := p.at
-		if p.interval > 0 {
-			at = start.Add(time.Duration(i-1) * p.interval)
+	rank, jitter := o.schedule(p)
+	// slot is when the r-th event happens: a rate spaces them, a burst
+	// groups them; without a rate they all happen now (or at at).
+	slot := func(r int) time.Time {
+		switch {
+		case p.interval == 0:
+			return p.at
+		case p.burst > 1:
+			return start.Add(time.Duration(r/p.burst*p.burst) * p.interval)
 		}
+		return start.Add(time.Duration(r) * p.interval)
+	}
+	var thread *fixtures.Thread
+	var one bullseye.Organization
+	if p.same {
+		thread, one = fixtures.NewThread(), o.pick(p.partnerID, p.orgs)
+	}
+	// Every payload first, in creation order (the order the seed draws
+	// them in), so a payload that cannot be built creates nothing.
+	type event struct {
+		d     sender.Delivery
+		dups  []fault
+		stamp time.Time
+	}
+	events := make([]event, p.count)
+	for i := range events {
+		org := one
+		if !p.same {
+			org = o.pick(p.partnerID, p.orgs)
+		}
+		at := slot(i)
 		stamp := at
 		if stamp.IsZero() {
 			stamp = o.clock.Now()
 		}
-		ev := fixtures.Event{Type: p.eventType, Dialect: p.dialect, Org: org, At: stamp, Overrides: p.overrides}
+		if p.same && p.interval == 0 {
+			// One visitor's sessions follow each other even when sent at once.
+			stamp = stamp.Add(time.Duration(i) * time.Second)
+		}
+		ev := fixtures.Event{Type: p.eventType, Dialect: p.dialect, Org: org, At: stamp, Overrides: p.overrides, Thread: thread}
 		if p.kind == bullseye.KindBilling {
 			// One source of truth: the payload names the store's allocation.
 			if a, err := o.store.Allocation(p.partnerID, org.ID); err == nil {
@@ -96,48 +128,103 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 		}
 		body, err := o.fixtures.Payload(ev)
 		if err != nil {
-			// Only an override that breaks the payload gets here; what was
-			// sent stays sent and is reported.
-			return out, fieldErr("overrides", "%v", err)
+			return Emitted{PartnerID: p.partnerID}, fieldErr("overrides", "%v", err)
 		}
-		d := sender.Delivery{
+		due := slot(rank[i])
+		if jitter != nil {
+			if due.IsZero() {
+				due = start
+			}
+			due = due.Add(jitter[i])
+		}
+		e := event{stamp: stamp, d: sender.Delivery{
 			PartnerID: p.partnerID, Kind: p.kind, EventType: p.eventType, OrganizationID: org.ID,
-			Body: body, At: at, Policy: p.policy,
-		}
-		var dups []fault
+			Body: body, At: due, Policy: p.policy,
+		}}
 		for _, f := range p.faults {
-			if !f.applies(i) {
+			if !f.applies(i + 1) {
 				continue
 			}
 			if f.signature != bullseye.FaultNone {
-				d.Fault = f.signature
+				e.d.Fault = f.signature
 			}
 			if f.duplicate {
-				dups = append(dups, f)
+				e.dups = append(e.dups, f)
 			}
 		}
-		id, err := o.sender.Send(d)
+		events[i] = e
+	}
+	// Handed to the sender in the order they are due, so that events due
+	// at one instant start in that order too.
+	byRank := make([]int, p.count)
+	for i, r := range rank {
+		byRank[r] = i
+	}
+	ids := make([][]string, p.count)
+	for _, i := range byRank {
+		e := events[i]
+		id, err := o.sender.Send(e.d)
 		if err != nil {
-			return out, senderErr(err)
+			return Emitted{PartnerID: p.partnerID, DeliveryIDs: flatten(ids)}, senderErr(err)
 		}
-		out.DeliveryIDs = append(out.DeliveryIDs, id)
+		ids[i] = append(ids[i], id)
 		if p.kind == bullseye.KindIdentification {
 			// Each identification uses one of the organization's credits
 			// (a duplicate repeats it, and uses none).
-			o.store.UseCredit(p.partnerID, org.ID)
+			o.store.UseCredit(p.partnerID, e.d.OrganizationID)
 		}
-		for _, f := range dups {
-			dup := d
+		for _, f := range e.dups {
+			dup := e.d
 			dup.DuplicateOf = id
-			dup.At = stamp.Add(f.after)
+			dup.At = e.stamp.Add(f.after)
 			dupID, err := o.sender.Send(dup)
 			if err != nil {
-				return out, senderErr(err)
+				return Emitted{PartnerID: p.partnerID, DeliveryIDs: flatten(ids)}, senderErr(err)
 			}
-			out.DeliveryIDs = append(out.DeliveryIDs, dupID)
+			ids[i] = append(ids[i], dupID)
 		}
 	}
-	return out, nil
+	return Emitted{PartnerID: p.partnerID, DeliveryIDs: flatten(ids)}, nil
+}
+
+// flatten lists the deliveries in event order, each event's duplicates
+// after it.
+func flatten(ids [][]string) []string {
+	out := []string{}
+	for _, l := range ids {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// schedule draws a plan's order and jitter: rank[i] is the slot event i's
+// first attempt is due at, jitter[i] its extra wait (nil without jitter).
+// Both come from the mock's seed, in creation order.
+func (o *Ops) schedule(p plan) (rank []int, jitter []time.Duration) {
+	rank = make([]int, p.count)
+	for i := range rank {
+		rank[i] = i
+	}
+	if p.order != OrderReversed && p.order != OrderShuffled && p.jitter == 0 {
+		return rank, nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch p.order {
+	case OrderReversed:
+		for i := range rank {
+			rank[i] = p.count - 1 - i
+		}
+	case OrderShuffled:
+		o.rng.Shuffle(len(rank), func(a, b int) { rank[a], rank[b] = rank[b], rank[a] })
+	}
+	if p.jitter > 0 {
+		jitter = make([]time.Duration, p.count)
+		for i := range jitter {
+			jitter[i] = time.Duration(o.rng.Int64N(int64(p.jitter) + 1))
+		}
+	}
+	return rank, jitter
 }
 
 func senderErr(err error) error {
@@ -193,6 +280,9 @@ func (o *Ops) prepare(s Send) (plan, error) {
 	}
 	span := spanOf(p.count, p.interval)
 	if err := checkFrom("rate", start, span); err != nil {
+		return p, err
+	}
+	if err := checkFrom("jitter", start.Add(span), p.jitter); err != nil {
 		return p, err
 	}
 	for i, f := range p.faults {
@@ -269,6 +359,34 @@ func checkSend(s Send) (plan, error) {
 		if _, err := s.Delay.parse("delay"); err != nil {
 			return p, err
 		}
+	}
+	switch s.Order {
+	case "", OrderCreation, OrderReversed, OrderShuffled:
+		p.order = s.Order
+	default:
+		return p, fieldErr("order", "order must be one of %s, %s, %s, got %q", OrderCreation, OrderReversed, OrderShuffled, s.Order)
+	}
+	if s.SameVisitor {
+		if p.kind != bullseye.KindIdentification {
+			return p, fieldErr("sameVisitor", "sameVisitor goes with identification events (%s), not %s", bullseye.EventVisitorIdentified, s.Type)
+		}
+		p.same = true
+	}
+	if s.Jitter.set() {
+		d, ferr := s.Jitter.parse("jitter")
+		if ferr != nil {
+			return p, ferr
+		}
+		p.jitter = d
+	}
+	if s.Burst != nil {
+		switch {
+		case s.Rate == "":
+			return p, fieldErr("burst", "burst goes with rate: groups of burst events at once, spaced so that the rate holds")
+		case *s.Burst < 1 || *s.Burst > p.count:
+			return p, fieldErr("burst", "burst must be from 1 to count (%d), got %d", p.count, *s.Burst)
+		}
+		p.burst = *s.Burst
 	}
 	if s.Policy != nil {
 		pol, err := s.Policy.Resolve()

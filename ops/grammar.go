@@ -40,7 +40,28 @@ type Send struct {
 	At     *time.Time `json:"at,omitempty"`
 	Delay  *Duration  `json:"delay,omitempty"`
 	Policy *Policy    `json:"policy,omitempty"` // the deliveries' retry policy; absent: the mock's
+	// Order is the order the events' first attempts come in: creation (the
+	// default), reversed or shuffled (seeded). Each payload keeps the time
+	// it was created at, so a receiver sees older events after newer ones.
+	Order string `json:"order,omitempty"`
+	// SameVisitor makes identification events describe one visitor and
+	// company in successive sessions (one organization, new session ids,
+	// times increasing).
+	SameVisitor bool `json:"sameVisitor,omitempty"`
+	// Jitter delays each event's first attempt by a seeded time from 0 to
+	// Jitter, as when the vendor's queue is busy.
+	Jitter *Duration `json:"jitter,omitempty"`
+	// Burst sends the events in groups of Burst at once, the groups spaced
+	// so that Rate holds on average: the spike after an outage.
+	Burst *int `json:"burst,omitempty"`
 }
+
+// The orders of Send.Order.
+const (
+	OrderCreation = "creation"
+	OrderReversed = "reversed"
+	OrderShuffled = "shuffled"
+)
 
 // Fault is a signature fault or a duplicate for some events of a request:
 // those numbered in Events (1-based), else a Share of them spread evenly,
