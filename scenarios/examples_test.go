@@ -78,6 +78,8 @@ var exampleReceivers = map[string]func() http.Handler{
 	"webhook-disabled.yaml":  func() http.Handler { return http.HandlerFunc(down) },
 	"steady-traffic.yaml":    func() http.Handler { return http.HandlerFunc(verifying) },
 	"burst.json":             func() http.Handler { return http.HandlerFunc(verifying) },
+	"out-of-order.yaml":      func() http.Handler { return http.HandlerFunc(verifying) },
+	"busy-queue.yaml":        func() http.Handler { return http.HandlerFunc(verifying) },
 }
 
 func runExample(t *testing.T, file string, h http.Handler) *scenarios.Report {
