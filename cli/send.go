@@ -23,7 +23,7 @@ type sendCmd struct {
 	Secret      string   `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret; without one, requests carry no signature (as the vendor does)."`
 	Count       int      `default:"1" help:"Events to send."`
 	Rate        string   `help:"Events per unit of mock time (10/s, 30/m, 2/h); all at once when omitted."`
-	Fault       []string `sep:"," placeholder:"FAULT" help:"Fault on the events: a signature fault (${faults}), duplicate or duplicate:concurrent (a copy at the same instant) or duplicate:10s (a copy later). Repeatable."`
+	Fault       []string `sep:"," placeholder:"FAULT" help:"Fault on the events: a signature fault (${faults}), duplicate or duplicate:concurrent (a copy at the same instant) or duplicate:10s (a copy later), or replay:1h (a copy 1h after delivery). Repeatable."`
 	FaultShare  float64  `name:"fault-share" default:"1" help:"Share of the events that get each fault, spread evenly (0.25: every fourth)."`
 	Order       string   `enum:"creation,reversed,shuffled" default:"creation" help:"Order of the events' first attempts: creation, reversed or shuffled (seeded); payloads keep their creation times."`
 	SameVisitor bool     `name:"same-visitor" help:"The events describe one visitor and company in successive sessions."`

@@ -95,7 +95,7 @@ func payloadSize(eventType string, d bullseye.Dialect, overrides []byte) int64 {
 func (p plan) deliveries() int64 {
 	n := int64(p.count)
 	for _, f := range p.faults {
-		if !f.duplicate {
+		if !f.duplicate && f.replay == 0 {
 			continue
 		}
 		for i := 1; i <= p.count; i++ {

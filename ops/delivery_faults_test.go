@@ -152,3 +152,11 @@ func TestJitterAndBurst(t *testing.T) {
 }
 
 func ptrTo(s string) *string { return &s }
+
+func TestReplayRefusesZero(t *testing.T) {
+	err := CheckSend(Send{Type: bullseye.EventVisitorIdentified, Faults: []Fault{{Replay: D(0)}}})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "faults[0].replay" {
+		t.Errorf("a zero replay: %v", err)
+	}
+}

@@ -42,6 +42,7 @@ type fault struct {
 	signature bullseye.Fault
 	duplicate bool
 	after     time.Duration
+	replay    time.Duration // a copy that long after delivery; 0: none
 	events    []int
 	share     float64
 }
@@ -150,6 +151,9 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 			}
 			if f.duplicate {
 				e.dups = append(e.dups, f)
+			}
+			if f.replay > 0 {
+				e.d.ReplayAfter = f.replay
 			}
 		}
 		events[i] = e
@@ -287,6 +291,9 @@ func (o *Ops) prepare(s Send) (plan, error) {
 	}
 	for i, f := range p.faults {
 		if err := checkFrom(fmt.Sprintf("faults[%d].duplicate", i), start.Add(span), f.after); f.duplicate && err != nil {
+			return p, err
+		}
+		if err := checkFrom(fmt.Sprintf("faults[%d].replay", i), start.Add(span).Add(p.jitter), f.replay); err != nil {
 			return p, err
 		}
 	}
@@ -455,8 +462,18 @@ func checkFault(f Fault, count int) (fault, *FieldError) {
 		}
 		out.after = after
 	}
-	if out.signature == bullseye.FaultNone && !out.duplicate {
-		return out, fieldErr("", "a fault needs signature or duplicate")
+	if f.Replay.set() {
+		d, ferr := f.Replay.parse("replay")
+		if ferr != nil {
+			return out, ferr
+		}
+		if d == 0 {
+			return out, fieldErr("replay", "replay must be a positive duration such as \"1h\" (the wait after delivery), got 0s")
+		}
+		out.replay = d
+	}
+	if out.signature == bullseye.FaultNone && !out.duplicate && out.replay == 0 {
+		return out, fieldErr("", "a fault needs signature, duplicate or replay")
 	}
 	for i, e := range f.Events {
 		if e < 1 || e > count {

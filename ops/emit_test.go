@@ -120,7 +120,7 @@ func TestEmitRejects(t *testing.T) {
 		{Send{PartnerID: partner, Type: id, Count: N(-1)}, "count must be from 1 to"},
 		{Send{PartnerID: partner, Type: id, Count: N(MaxCount + 1)}, "count must be from 1 to"},
 		{Send{PartnerID: partner, Type: id, Faults: []Fault{{Signature: "bogus"}}}, "bogus"},
-		{Send{PartnerID: partner, Type: id, Faults: []Fault{{}}}, "needs signature or duplicate"},
+		{Send{PartnerID: partner, Type: id, Faults: []Fault{{}}}, "needs signature, duplicate or replay"},
 		{Send{PartnerID: partner, Type: id, Faults: []Fault{{Duplicate: Concurrent, Share: 2}}}, "share must be above 0"},
 		{Send{PartnerID: partner, Type: id, Count: N(2), Faults: []Fault{{Duplicate: Concurrent, Events: []int{3}}}}, "names event 3"},
 		{Send{PartnerID: partner, Type: id, Overrides: []byte(`[1]`)}, "overrides must be a JSON object"},

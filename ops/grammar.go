@@ -63,10 +63,10 @@ const (
 	OrderShuffled = "shuffled"
 )
 
-// Fault is a signature fault or a duplicate for some events of a request:
-// those numbered in Events (1-based), else a Share of them spread evenly,
-// else all. {"signature": NAME} or {"duplicate": "concurrent" | DURATION}
-// (both may be given).
+// Fault is a signature fault, a duplicate or a replay for some events of a
+// request: those numbered in Events (1-based), else a Share of them spread
+// evenly, else all. {"signature": NAME}, {"duplicate": "concurrent" |
+// DURATION} or {"replay": DURATION} (several may be given).
 type Fault struct {
 	Signature string `json:"signature,omitempty"`
 	// Duplicate sends the event again, the same bytes and signature:
@@ -75,8 +75,12 @@ type Fault struct {
 	// DuplicateAfter is the deprecated spelling of a duplicate's delay, with
 	// "duplicate": true.
 	DuplicateAfter string `json:"duplicateAfter,omitempty"`
-	Events         []int  `json:"events,omitempty"`
-	Share          Share  `json:"share,omitempty"`
+	// Replay sends the event again this long after it was delivered (not
+	// after it was created, as a duplicate's duration does): the same bytes
+	// and signature, as the vendor may after an incident.
+	Replay *Duration `json:"replay,omitempty"`
+	Events []int     `json:"events,omitempty"`
+	Share  Share     `json:"share,omitempty"`
 }
 
 // Policy is a retry policy as every surface spells it: {delays, attempts,
@@ -241,9 +245,16 @@ func ParseRate(s string) (time.Duration, error) {
 }
 
 // ParseFaultFlag reads the CLI's compact spelling of a fault: a signature
-// fault's name, "duplicate" (or "duplicate:concurrent"), or
-// "duplicate:DURATION". It is the same grammar as Fault, written short.
+// fault's name, "duplicate" (or "duplicate:concurrent"),
+// "duplicate:DURATION", or "replay:DURATION". It is the same grammar as Fault, written short.
 func ParseFaultFlag(s string) (Fault, error) {
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(s), "replay:"); ok {
+		d := Duration(rest)
+		if _, err := d.parse("replay"); err != nil {
+			return Fault{}, errors.New(err.Msg)
+		}
+		return Fault{Replay: &d}, nil
+	}
 	if rest, ok := strings.CutPrefix(strings.TrimSpace(s), "duplicate"); ok && (rest == "" || rest[0] == ':') {
 		v := Concurrent
 		if rest != "" {

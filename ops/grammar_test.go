@@ -130,7 +130,7 @@ func TestNoneAndEmpty(t *testing.T) {
 		t.Errorf("plan %+v", p)
 	}
 	s.Faults = []Fault{{Signature: "none"}}
-	if err := CheckSend(s); err == nil || !strings.Contains(err.Error(), "needs signature or duplicate") {
+	if err := CheckSend(s); err == nil || !strings.Contains(err.Error(), "needs signature, duplicate or replay") {
 		t.Errorf("none alone: %v", err)
 	}
 }

@@ -41,7 +41,7 @@ func TestParseErrors(t *testing.T) {
 		{"send without type", "steps:\n  - send: {count: 2}\n", `s.yaml:2:11: type is required, one of visitor.identified, credits.allocated, credits.low, credits.exhausted, billing.period_closed`},
 		{"rate", "steps:\n  - send: {type: credits.low, rate: fast}\n", `s.yaml:2:37: rate must be events per unit of mock time such as "10/s", "30/m" or "2/h", got "fast"`},
 		{"fault name typo", "steps:\n  - send:\n      type: credits.low\n      faults: [{signature: wrong-secet}]\n", `s.yaml:4:28: unknown signature fault "wrong-secet", did you mean "wrong_secret"?`},
-		{"fault empty", "steps:\n  - send:\n      type: credits.low\n      faults: [{events: [1]}]\n", `s.yaml:4:16: a fault needs signature or duplicate`},
+		{"fault empty", "steps:\n  - send:\n      type: credits.low\n      faults: [{events: [1]}]\n", `s.yaml:4:16: a fault needs signature, duplicate or replay`},
 		{"fault event out of range", "steps:\n  - send:\n      type: credits.low\n      count: 2\n      faults: [{duplicate: concurrent, events: [3]}]\n", `s.yaml:5:49: events names event 3, but the request has events 1 to 2`},
 		{"duplicate value", "steps:\n  - send:\n      type: credits.low\n      faults: [{duplicate: sometimes}]\n", `s.yaml:4:28: duplicate must be "concurrent" or a non-negative duration such as "10s", got "sometimes"`},
 		{"share", "steps:\n  - send:\n      type: credits.low\n      faults: [{duplicate: 1s, share: 2}]\n", `s.yaml:4:39: share must be above 0 and at most 1 (0.25 or "25%"), got 2`},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/google/uuid"
 
@@ -215,6 +216,9 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 		e.status = logDelivered
 		d.state = stDelivered
 		s.st.delivered++
+		if m.ReplayAfter > 0 {
+			s.replayLocked(d, m, end.Add(m.ReplayAfter))
+		}
 	default:
 		s.st.failedAttempts++
 		if code != 0 && err == nil {
@@ -238,6 +242,16 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.log.Debug("webhook attempt", "delivery", uuid.UUID(d.id).String(), "attempt", n, "url", t.URL,
 			"status", statusWords[e.status], "code", code, "error", e.err)
+	}
+}
+
+// replayLocked sends d again at due, after it was delivered: the same
+// bytes and signature, as a copy (DuplicateOf d) that is not replayed
+// itself.
+func (s *Sender) replayLocked(d *delivery, m meta, due time.Time) {
+	m.DuplicateOf, m.ReplayAfter = uuid.UUID(d.id).String(), 0
+	if !s.closed {
+		_, _ = s.addLocked(unique.Make(m), d.body, due) // fails only when the id source runs dry
 	}
 }
 

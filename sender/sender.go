@@ -166,6 +166,7 @@ type meta struct {
 	Secret         string // the target's secret when the delivery was created
 	Fault          bullseye.Fault
 	DuplicateOf    string
+	ReplayAfter    time.Duration    // a copy that long after delivery; 0: none
 	Policy         *bullseye.Policy // nil: the sender's policy; else canonical per value
 	// Partner is PartnerID interned on its own, which the log keeps per
 	// entry so that filtering by tenant is a pointer compare.
@@ -342,7 +343,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	t, _ := s.cfg.Targets.Target(d.PartnerID, d.Kind)
 	m := meta{
 		PartnerID: d.PartnerID, Kind: d.Kind, EventType: d.EventType,
-		OrganizationID: d.OrganizationID, Secret: t.Secret, Fault: fault, DuplicateOf: d.DuplicateOf,
+		OrganizationID: d.OrganizationID, Secret: t.Secret, Fault: fault, DuplicateOf: d.DuplicateOf, ReplayAfter: d.ReplayAfter,
 		Partner: unique.Make(d.PartnerID),
 	}
 	if d.Policy != nil {
@@ -360,13 +361,22 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	if s.closed {
 		return "", ErrClosed
 	}
-	id, err := s.newDeliveryID()
-	if err != nil {
-		return "", err
-	}
 	due := d.At
 	if due.IsZero() {
 		due = s.clock.Now()
+	}
+	rec, err := s.addLocked(h, body, due)
+	if err != nil {
+		return "", err
+	}
+	return uuid.UUID(rec.id).String(), nil
+}
+
+// addLocked creates a delivery due at due; the caller holds the lock.
+func (s *Sender) addLocked(h unique.Handle[meta], body string, due time.Time) (*delivery, error) {
+	id, err := s.newDeliveryID()
+	if err != nil {
+		return nil, err
 	}
 	s.seq++
 	rec := &delivery{id: id, meta: h, body: body, seq: s.seq}
@@ -376,7 +386,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	s.st.pendingBytes += int64(len(body))
 	s.scheduleLocked(rec, due.UnixNano())
 	s.notifyLocked()
-	return uuid.UUID(id).String(), nil
+	return rec, nil
 }
 
 // policyKey is a comparable form of a Policy, for interning.

@@ -24,6 +24,10 @@ type Delivery struct {
 	// Policy overrides the sender's retry policy for this delivery (a
 	// scenario's schedule); its zero fields take DefaultPolicy's values.
 	Policy *bullseye.Policy
+	// ReplayAfter, when positive, sends a copy (the same bytes and
+	// signature, DuplicateOf this one) that long after this delivery is
+	// delivered, as the vendor may after an incident.
+	ReplayAfter time.Duration
 }
 
 // Attempt is one entry of the attempt log. The first seven fields are the

@@ -427,3 +427,35 @@ func apiRoutes(t *testing.T, h *harness) []apiRoute {
 	}
 	return out
 }
+
+// replay: a copy of a delivery an hour after it was delivered (not after it
+// was created): the same bytes and signature, marked as a copy.
+func TestReplayAfterDelivery(t *testing.T) {
+	h := newHarness(t, nil)
+	h.must(t, 200, "PUT", "/_mock/sink/r", `{"statuses": [500, 200]}`)
+	h.webhookToSink(t, "r", "whsec_r")
+	ids := h.emit(t, `{"type": "visitor.identified", "faults": [{"replay": "1h"}]}`)
+	h.settle(t)
+	h.must(t, 200, "POST", "/_mock/clock/advance", `{"toNextDue": true}`) // the retry, 1m later: delivered
+	h.must(t, 200, "POST", "/_mock/clock/advance", `{"toNextDue": true}`) // the replay, 1h after that
+	reqs := h.must(t, 200, "GET", "/_mock/sink/r/requests", "")["requests"].([]any)
+	if len(reqs) != 3 {
+		t.Fatalf("sink got %d requests, want the attempt, the retry and the replay", len(reqs))
+	}
+	first, replay := reqs[1].(map[string]any), reqs[2].(map[string]any)
+	if first["bodyRaw"] != replay["bodyRaw"] || replay["signature"] != "valid" {
+		t.Errorf("the replay differs: %v", replay)
+	}
+	t1, _ := time.Parse(time.RFC3339Nano, first["receivedAt"].(string))
+	t2, _ := time.Parse(time.RFC3339Nano, replay["receivedAt"].(string))
+	if t2.Sub(t1) != time.Hour {
+		t.Errorf("replayed %s after the delivery, want 1h", t2.Sub(t1))
+	}
+	d := h.must(t, 200, "GET", "/_mock/deliveries/"+replay["deliveryId"].(string), "")
+	if d["duplicateOf"] != ids[0] {
+		t.Errorf("the replay is not marked as a copy of %s: %v", ids[0], d["duplicateOf"])
+	}
+	if v := h.must(t, 200, "GET", "/_mock/clock", ""); v["nextDue"] != nil {
+		t.Errorf("a replay was replayed: next due %v", v["nextDue"])
+	}
+}

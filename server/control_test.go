@@ -305,7 +305,7 @@ func TestControlBadInputChangesNothing(t *testing.T) {
 		{"other partner's org", "POST", "/_mock/events", `{"type": "visitor.identified", "organizationId": "` + org + `"}`, "is not one of partner", 400},
 		{"bad dialect", "POST", "/_mock/events", `{"type": "visitor.identified", "dialect": "klingon"}`, "klingon", 400},
 		{"bad fault", "POST", "/_mock/events", `{"type": "visitor.identified", "faults": [{"signature": "fuzzy"}]}`, `unknown signature fault "fuzzy"`, 400},
-		{"empty fault", "POST", "/_mock/events", `{"type": "visitor.identified", "faults": [{}]}`, "a fault needs signature or duplicate", 400},
+		{"empty fault", "POST", "/_mock/events", `{"type": "visitor.identified", "faults": [{}]}`, "a fault needs signature, duplicate or replay", 400},
 		{"fault beyond count", "POST", "/_mock/events", `{"type": "visitor.identified", "count": 2, "faults": [{"signature": "missing", "events": [3]}]}`, "", 400},
 		{"bad delay", "POST", "/_mock/events", `{"type": "visitor.identified", "delay": "soon"}`, "delay must be", 400},
 		{"bad policy", "POST", "/_mock/events", `{"type": "visitor.identified", "policy": {"timeout": "-1s"}}`, "timeout must not be negative", 400},
