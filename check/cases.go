@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
 )
 
 // caseDef is one case of the battery.
@@ -52,6 +53,8 @@ const (
 		"at any time, so ignore unknown ones"
 	hintDuplicate = "the vendor may deliver the same event more than once and retries any non-2xx answer; " +
 		"acknowledge a duplicate with 2xx and skip processing it (dedupe by session_id)"
+	hintOutOfOrder = "the vendor does not promise order; acknowledge an older event with 2xx and keep the newer data " +
+		"(compare timestamp or last_seen_at), or it is retried and lost"
 )
 
 // battery is every case, in the order they run: valid events first (if they
@@ -90,6 +93,7 @@ var battery = []caseDef{
 
 	{name: "duplicate", doc: "the same delivery (same bytes, same session_id) sent twice in a row is acknowledged with 2xx both times", run: runDuplicate},
 	{name: "duplicate_concurrent", doc: "two copies of one delivery released at the same instant are both acknowledged with 2xx", run: runConcurrent},
+	{name: "out_of_order", doc: "two sessions of one visitor, the newer delivered first, are both acknowledged with 2xx", run: runOutOfOrder},
 }
 
 func validCase(name, eventType string, d bullseye.Dialect, doc string) caseDef {
@@ -130,6 +134,24 @@ func runDuplicate(ctx context.Context, b *runner) Result {
 	}
 	second := b.signed(ctx, body)
 	r := accepted(b, "the same delivery sent again (same bytes, same session_id)", hintDuplicate, second)
+	r.Exchanges = []Exchange{first, second}
+	return r
+}
+
+// runOutOfOrder sends one visitor's newer session before the older one, as
+// a shuffled queue does: a receiver that refuses an event older than what it
+// stored (or crashes on it) loses it; it should acknowledge both and keep
+// the newer data.
+func runOutOfOrder(ctx context.Context, b *runner) Result {
+	thread := fixtures.NewThread()
+	older := b.payloadOf(fixtures.Event{Type: bullseye.EventVisitorIdentified, Org: fixtures.ExampleOrganization(), At: b.now.Add(-time.Hour), Thread: thread})
+	newer := b.payloadOf(fixtures.Event{Type: bullseye.EventVisitorIdentified, Org: fixtures.ExampleOrganization(), At: b.now, Thread: thread})
+	first := b.signed(ctx, newer)
+	if r := accepted(b, "the newer session of a visitor", hintValid, first); r.Status == Fail {
+		return r
+	}
+	second := b.signed(ctx, older)
+	r := accepted(b, "the older session of the same visitor, delivered after the newer one", hintOutOfOrder, second)
 	r.Exchanges = []Exchange{first, second}
 	return r
 }

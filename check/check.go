@@ -231,8 +231,13 @@ func (b *runner) forCase(name string) *runner {
 
 // payload builds a fresh event, with its own session_id or event_id.
 func (b *runner) payload(eventType string, d bullseye.Dialect) []byte {
-	body, err := b.gen.Payload(fixtures.Event{Type: eventType, Dialect: d, Org: fixtures.ExampleOrganization(), At: b.now})
+	return b.payloadOf(fixtures.Event{Type: eventType, Dialect: d, Org: fixtures.ExampleOrganization(), At: b.now})
+}
+
+func (b *runner) payloadOf(e fixtures.Event) []byte {
+	body, err := b.gen.Payload(e)
 	if err != nil {
+		eventType := e.Type
 		// The event types are this package's constants: a failure here is
 		// a bug in the battery, not something a user can act on.
 		panic(fmt.Sprintf("check: building %s payload: %v", eventType, err))

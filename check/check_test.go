@@ -60,7 +60,7 @@ func TestCorrectReceiverPassesEverything(t *testing.T) {
 func TestEachFlawCaughtByItsCases(t *testing.T) {
 	accepting := []string{"valid_identification", "valid_identification_short", "valid_billing",
 		"raw_escaped_unicode", "raw_emoji", "raw_escaped_slashes", "raw_whitespace", "raw_key_order",
-		"unknown_fields", "duplicate", "duplicate_concurrent"}
+		"unknown_fields", "duplicate", "duplicate_concurrent", "out_of_order"}
 	tests := []struct {
 		name    string
 		flaws   naive.Flaws

@@ -40,9 +40,9 @@ func TestCheckExitStatuses(t *testing.T) {
 		out    string // in stdout
 		errs   string // in stderr
 	}{
-		{"all pass", []string{"--url", good}, ExitOK, "18 cases: 18 passed, 0 failed, 0 with a note\n", ""},
+		{"all pass", []string{"--url", good}, ExitOK, "19 cases: 19 passed, 0 failed, 0 with a note\n", ""},
 		{"a case fails", []string{"--url", bad}, ExitFailed, "FAIL  sig_missing", ""},
-		{"failing case skipped", []string{"--url", bad, "--skip", "sig_missing"}, ExitOK, "17 cases: 17 passed, 0 failed, 0 with a note, 1 skipped", ""},
+		{"failing case skipped", []string{"--url", bad, "--skip", "sig_missing"}, ExitOK, "18 cases: 18 passed, 0 failed, 0 with a note, 1 skipped", ""},
 		{"only, globs, commas", []string{"--url", good, "--only", "sig_*,duplicate", "--skip", "sig_uppercase"}, ExitOK, "7 cases: 7 passed", ""},
 		{"unknown case", []string{"--url", good, "--only", "sig_mising"}, ExitUsage, "", `no case matches "sig_mising"; cases: valid_identification, valid_identification_short,`},
 		{"nothing left", []string{"--url", good, "--skip", "*"}, ExitUsage, "", "leave no case to run"},
@@ -87,7 +87,7 @@ func TestCheckJSONAndJUnit(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not the JSON report: %v\n%s", err, out)
 	}
-	if rep.Seed != 9 || rep.Failed != 2 || len(rep.Results) != 18 {
+	if rep.Seed != 9 || rep.Failed != 2 || len(rep.Results) != 19 {
 		t.Errorf("seed %d failed %d results %d", rep.Seed, rep.Failed, len(rep.Results))
 	}
 	x, err := os.ReadFile(junit)
