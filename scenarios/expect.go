@@ -96,6 +96,9 @@ func (r *runner) expect(e *Expect) Outcome {
 	if e.Duplicates != nil && !dupSeen {
 		diffs = append(diffs, "no duplicate delivery to check")
 	}
+	if len(e.Arrival) > 0 {
+		diffs = append(diffs, r.arrival(e.Arrival)...)
+	}
 	for _, re := range e.Requests {
 		v, err := r.o.ExpectRequests(re)
 		switch {
@@ -112,6 +115,28 @@ func (r *runner) expect(e *Expect) Outcome {
 		diffs = append(diffs[:shown:shown], fmt.Sprintf("and %d more", len(diffs)-shown))
 	}
 	return Outcome{Held: len(diffs) == 0, Message: strings.Join(diffs, "; "), Note: strings.Join(notes, "; ")}
+}
+
+// arrival checks that the numbered deliveries' first attempts came in the
+// listed order (at one instant, either order).
+func (r *runner) arrival(order []int) []string {
+	var prev time.Time
+	for k, n := range order {
+		if n > len(r.ids) {
+			return []string{fmt.Sprintf("arrival: delivery %d does not exist: %d sent so far", n, len(r.ids))}
+		}
+		info, err := r.o.Delivery(r.ids[n-1])
+		if err != nil || len(info.Attempts) == 0 {
+			return []string{fmt.Sprintf("arrival: delivery %d has no attempt to order", n)}
+		}
+		first := info.Attempts[0].AttemptedAt
+		if k > 0 && first.Before(prev) {
+			return []string{fmt.Sprintf("arrival: delivery %d came at %s, before delivery %d at %s; want the order %v",
+				n, first.UTC().Format(time.RFC3339), order[k-1], prev.UTC().Format(time.RFC3339), order)}
+		}
+		prev = first
+	}
+	return nil
 }
 
 // offsets are the attempts' mock times from the delivery's first attempt.

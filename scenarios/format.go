@@ -110,6 +110,9 @@ type Expect struct {
 	Statuses   []Status                  // receiver status per attempt of each selected delivery
 	Faults     map[bullseye.Fault]Status // status of every attempt of deliveries with the fault
 	Duplicates *Status                   // status of the last attempt of every duplicate
+	// Arrival lists deliveries (numbers as in Deliveries) in the order the
+	// receiver saw their first attempts; ties (one instant) pass either way.
+	Arrival []int
 	// Requests are expectations on the journal of Partner API requests.
 	Requests []ops.RequestExpectation
 }

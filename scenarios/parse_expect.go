@@ -134,6 +134,22 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 		}
 		e.Duplicates = &s
 	}
+	if v := f["arrival"]; v != nil {
+		items, err := p.list(v, "arrival", "delivery numbers in the order the receiver saw them")
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			d, err := p.integer(it, "a delivery number", 1, math.MaxInt32)
+			if err != nil {
+				return nil, err
+			}
+			e.Arrival = append(e.Arrival, d)
+		}
+		if len(e.Arrival) < 2 {
+			return nil, p.errf(v, "arrival lists %d delivery, expected at least two to order", len(e.Arrival))
+		}
+	}
 	if v := f["requests"]; v != nil {
 		items, err := p.list(v, "requests", "expectations on Partner API requests, e.g. {method: PUT, path: ..., count: 1}")
 		if err != nil {

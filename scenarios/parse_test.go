@@ -48,7 +48,7 @@ func TestParseErrors(t *testing.T) {
 		{"wait", "steps:\n  - wait: forever\n", `s.yaml:2:11: wait is "forever", expected "settled", a duration such as "1m" or {requests: ...}`},
 		{"cron", "steps:\n  - every: {schedule: \"61 * * * *\", count: 1, steps: [{wait: 1s}]}\n", `s.yaml:2:23: schedule "61 * * * *": end of range (61) above maximum (59): 61, expected a cron line such as "*/10 * * * * *" or "@every 10s"`},
 		{"every without steps", "steps:\n  - every: {schedule: \"@every 1s\", count: 1}\n", `s.yaml:2:12: every has no steps, expected the steps to repeat`},
-		{"expect nothing", "steps:\n  - expect: {deliveries: [1]}\n", `s.yaml:2:13: expect checks nothing, expected one of state, states, attempts, offsets, statuses, faults, duplicates, requests`},
+		{"expect nothing", "steps:\n  - expect: {deliveries: [1]}\n", `s.yaml:2:13: expect checks nothing, expected one of state, states, attempts, offsets, statuses, faults, duplicates, arrival, requests`},
 		{"expect state", "steps:\n  - expect: {state: done}\n", `s.yaml:2:21: state is "done", expected one of delivered, failed, canceled, scheduled, retrying`},
 		{"expect status", "steps:\n  - expect: {statuses: [200, 7xx]}\n", `s.yaml:2:30: a status is "7xx", expected a status code (200), a class ("4xx") or "timeout"`},
 		{"expect fault", "steps:\n  - expect: {faults: {bad: 4xx}}\n", `s.yaml:2:23: fault "bad", expected one of wrong_secret, missing, empty, non_hex, truncated, uppercase, other_bytes, reserialized`},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -201,5 +202,20 @@ func TestCheckBudget(t *testing.T) {
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%.80q: %v, want %q", c.src, err, c.want)
 		}
+	}
+}
+
+// arrival fails, saying which came first, when the receiver saw another order.
+func TestArrivalOrder(t *testing.T) {
+	m := served(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	s := mustParse(t, "steps:\n  - send: {type: visitor.identified, count: 3, rate: 1/m}\n  - wait: settled\n  - expect: {arrival: [1, 2, 3]}\n  - expect: {arrival: [3, 1]}\n")
+	rep, err := scenarios.Run(context.Background(), m.Ops(), s, scenarios.Options{APIKey: m.Partners()[0].Key, URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Expects[0].Held || rep.Expects[1].Held || !strings.Contains(rep.Expects[1].Message, "arrival: delivery 1 came at") {
+		t.Errorf("outcomes %+v", rep.Expects)
 	}
 }
