@@ -17,7 +17,7 @@ import (
 // so the Node.js receiver that accepts uppercase hex (a note in check)
 // passes signature-faults.yaml too.
 func TestExampleScenariosPassAgainstExampleReceivers(t *testing.T) {
-	files := []string{"happy-path.yaml", "duplicates.yaml", "signature-faults.yaml", "steady-traffic.yaml", "burst.json", "out-of-order.yaml", "busy-queue.yaml"}
+	files := []string{"happy-path.yaml", "duplicates.yaml", "signature-faults.yaml", "steady-traffic.yaml", "burst.json", "out-of-order.yaml", "busy-queue.yaml", "replay.yaml"}
 	goReceiver := filepath.Join(t.TempDir(), "receiver")
 	if out, err := exec.Command("go", "build", "-o", goReceiver, "../examples/receivers/go").CombinedOutput(); err != nil {
 		t.Fatalf("build the Go example receiver: %v\n%s", err, out)

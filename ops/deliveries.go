@@ -203,6 +203,10 @@ func (o *Ops) Redeliver(id string) (string, error) {
 	return newID, nil
 }
 
+// CopiesOf lists the deliveries that repeat one of ids (duplicates and
+// replays), in creation order.
+func (o *Ops) CopiesOf(ids map[string]bool) []string { return o.sender.CopiesOf(ids) }
+
 // NextDue is the mock time of the next scheduled attempt.
 func (o *Ops) NextDue() (time.Time, bool) { return o.sender.NextDue() }
 

@@ -80,6 +80,7 @@ var exampleReceivers = map[string]func() http.Handler{
 	"burst.json":             func() http.Handler { return http.HandlerFunc(verifying) },
 	"out-of-order.yaml":      func() http.Handler { return http.HandlerFunc(verifying) },
 	"busy-queue.yaml":        func() http.Handler { return http.HandlerFunc(verifying) },
+	"replay.yaml":            func() http.Handler { return http.HandlerFunc(verifying) },
 }
 
 func runExample(t *testing.T, file string, h http.Handler) *scenarios.Report {

@@ -292,11 +292,7 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		r.waitRequests(ctx, st)
 	case st.Wait != nil:
 		if st.Wait.Settled {
-			err := r.o.Settle(ctx, r.open, r.move)
-			if err == nil {
-				r.open = nil
-			}
-			return err
+			return r.settle(ctx)
 		}
 		return r.o.Until(ctx, r.o.Clock().Now().Add(st.Wait.Duration), r.move)
 	case st.Every != nil:
@@ -356,6 +352,29 @@ func (r *runner) waitRequests(ctx context.Context, st Step) {
 		msg += v.Report
 	}
 	r.outcome(st, Outcome{Message: msg})
+}
+
+// settle waits until the run's deliveries are final, and the replays they
+// made once delivered too (numbered after the deliveries sent so far).
+func (r *runner) settle(ctx context.Context) error {
+	for {
+		if err := r.o.Settle(ctx, r.open, r.move); err != nil {
+			return err
+		}
+		r.open = nil
+		known := make(map[string]bool, len(r.ids))
+		for _, id := range r.ids {
+			known[id] = true
+		}
+		for _, id := range r.o.CopiesOf(known) {
+			if !known[id] {
+				r.ids, r.open = append(r.ids, id), append(r.open, id)
+			}
+		}
+		if len(r.open) == 0 {
+			return nil
+		}
+	}
 }
 
 // instant lets the current mock instant finish what it does for the run's

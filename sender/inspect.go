@@ -191,6 +191,20 @@ func (s *Sender) SigningSecret(id string) (string, bool) {
 	return d.meta.Value().Secret, true
 }
 
+// CopiesOf lists, in creation order, the known deliveries that repeat one
+// of ids (duplicates and replays: DuplicateOf names it).
+func (s *Sender) CopiesOf(ids map[string]bool) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, d := range s.order {
+		if !d.gone && ids[d.meta.Value().DuplicateOf] {
+			out = append(out, uuid.UUID(d.id).String())
+		}
+	}
+	return out
+}
+
 // matches reports whether d passes q's filters; the caller holds the lock.
 func (q *DeliveryQuery) matches(d *delivery) bool {
 	if q.State != "" && d.stateWord() != q.State {
