@@ -459,3 +459,31 @@ func TestReplayAfterDelivery(t *testing.T) {
 		t.Errorf("a replay was replayed: next due %v", v["nextDue"])
 	}
 }
+
+// The delivery faults through the control API, on the manual clock: a
+// reversed burst of one visitor's sessions.
+func TestDeliveryFaultsThroughTheControlAPI(t *testing.T) {
+	h := newHarness(t, nil)
+	ids := h.emit(t, `{"type": "visitor.identified", "count": 4, "rate": "1/s", "burst": 2, "order": "reversed", "sameVisitor": true, "delay": "1m"}`)
+	var due []string
+	emails := map[any]bool{}
+	for _, id := range ids {
+		d := h.must(t, 200, "GET", "/_mock/deliveries/"+id, "")
+		due = append(due, d["nextAttemptAt"].(string))
+		emails[d["payload"].(map[string]any)["visitor"].(map[string]any)["email"]] = true
+	}
+	// Slots: events 1-2 at +60s, 3-4 at +62s; reversed, event 1 takes slot 4.
+	start := start.Add(time.Minute)
+	want := []string{start.Add(2 * time.Second).Format(time.RFC3339), start.Add(2 * time.Second).Format(time.RFC3339), start.Format(time.RFC3339), start.Format(time.RFC3339)}
+	for i := range want {
+		got, _ := time.Parse(time.RFC3339Nano, due[i])
+		if got.UTC().Format(time.RFC3339) != want[i] {
+			t.Errorf("event %d due %s, want %s", i+1, due[i], want[i])
+		}
+	}
+	if len(emails) != 1 {
+		t.Errorf("sameVisitor gave %d visitors", len(emails))
+	}
+	r := h.call(t, "POST", "/_mock/events", `{"type": "visitor.identified", "order": "sideways"}`)
+	wantError(t, r, 400, "BadRequest", "order must be one of creation, reversed, shuffled")
+}
