@@ -150,8 +150,21 @@ func (c *sendCmd) Run(e *env) error {
 	start := time.Now()
 	stop := c.progress(e, o, start)
 	ids, err := stream(e.ctx, o, req)
-	if err == nil {
-		err = o.Settle(e.ctx, ids, false)
+	for open := ids; err == nil && len(open) > 0; {
+		// Replays are made once a delivery is delivered: settle them too.
+		if err = o.Settle(e.ctx, open, false); err != nil {
+			break
+		}
+		known := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			known[id] = true
+		}
+		open = nil
+		for _, id := range o.CopiesOf(known) {
+			if !known[id] {
+				ids, open = append(ids, id), append(open, id)
+			}
+		}
 	}
 	stop()
 	var fe *ops.FieldError
@@ -166,7 +179,7 @@ func (c *sendCmd) Run(e *env) error {
 	st := o.Stats()
 	fmt.Fprintf(e.stdout, "sent %d %s deliveries to %s: %d delivered, %d failed, %d canceled; %d attempts in %s\n",
 		len(ids), c.Type, c.URL, st.Delivered, st.Failed, st.Canceled, st.Attempts, time.Since(start).Round(time.Millisecond))
-	if st.Delivered != uint64(len(ids)) {
+	if st.Delivered != st.Sent {
 		return exitError{code: ExitFailed}
 	}
 	return nil

@@ -109,3 +109,17 @@ func TestSendSameVisitorReversed(t *testing.T) {
 		t.Errorf("three events of one visitor came from %d visitors: %v", len(emails), emails)
 	}
 }
+
+// --fault replay:1m and --burst reach the grammar; the replays are waited
+// for and counted.
+func TestSendReplayAndBurst(t *testing.T) {
+	var total atomic.Int64
+	url := receiver(t, func(w http.ResponseWriter, r *http.Request) { total.Add(1) })
+	status, out, errs := runCLI(t, "send", "--url", url, "--count", "4", "--rate", "2/s", "--burst", "2", "--fault", "replay:1m", "--time-scale", "1000")
+	if status != ExitOK {
+		t.Fatalf("status %d\n%s\n%s", status, out, errs)
+	}
+	if !strings.Contains(out, "sent 8 visitor.identified deliveries") || !strings.Contains(out, "8 delivered") || total.Load() != 8 {
+		t.Errorf("summary %q, receiver saw %d", out, total.Load())
+	}
+}
