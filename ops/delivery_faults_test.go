@@ -160,3 +160,24 @@ func TestReplayRefusesZero(t *testing.T) {
 		t.Errorf("a zero replay: %v", err)
 	}
 }
+
+// A rate written as a burst shape is the burst key's meaning.
+func TestBurstShapeRate(t *testing.T) {
+	o, partner := newOps(t, 1)
+	out, err := o.Emit(Send{PartnerID: partner, Type: bullseye.EventVisitorIdentified, Count: N(4), Rate: "2 every 10s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due, _, _ := dueAndStamp(t, o, out); !slices.Equal(due, at(0, 0, 10, 10)) {
+		t.Errorf("2 every 10s: due %v", due)
+	}
+	for rate, field := range map[string]string{"0 every 10s": "rate", "2 every soon": "rate"} {
+		var fe *FieldError
+		if err := CheckSend(Send{Type: bullseye.EventVisitorIdentified, Count: N(4), Rate: rate}); !errors.As(err, &fe) || fe.Field != field {
+			t.Errorf("%q: %v", rate, err)
+		}
+	}
+	if err := CheckSend(Send{Type: bullseye.EventVisitorIdentified, Count: N(4), Rate: "2 every 1s", Burst: N(2)}); err == nil {
+		t.Error("a burst given twice was accepted")
+	}
+}

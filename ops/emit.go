@@ -3,6 +3,8 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -231,6 +233,22 @@ func (o *Ops) schedule(p plan) (rank []int, jitter []time.Duration) {
 	return rank, jitter
 }
 
+var burstRE = regexp.MustCompile(`^\s*(\d+)\s+every\s+(\S+)\s*$`)
+
+// burstShape reads a rate written "N every DURATION".
+func burstShape(rate string) (int, time.Duration, bool) {
+	m := burstRE.FindStringSubmatch(rate)
+	if m == nil {
+		return 0, 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	d, derr := time.ParseDuration(m[2])
+	if err != nil || derr != nil {
+		return -1, 0, true
+	}
+	return n, d, true
+}
+
 func senderErr(err error) error {
 	if errors.Is(err, sender.ErrClosed) {
 		return fmt.Errorf("the mock is shutting down: %w", ErrConflict)
@@ -322,7 +340,16 @@ func checkSend(s Send) (plan, error) {
 		p.count = *s.Count
 	}
 	if s.Rate != "" {
-		if p.interval, err = ParseRate(s.Rate); err != nil {
+		if n, every, ok := burstShape(s.Rate); ok {
+			// "100 every 10s": a burst of 100 every 10 s, written as a rate.
+			if s.Burst != nil {
+				return p, fieldErr("burst", "burst is given twice: in rate (%q) and as burst", s.Rate)
+			}
+			if n < 1 || every <= 0 {
+				return p, fieldErr("rate", "a burst rate is N every DURATION with N at least 1, such as \"100 every 10s\", got %q", s.Rate)
+			}
+			s.Burst, p.interval = &n, every/time.Duration(n)
+		} else if p.interval, err = ParseRate(s.Rate); err != nil {
 			return p, fieldErr("rate", "%v", err)
 		}
 		if span := spanOf(p.count, p.interval); span > MaxAhead {
