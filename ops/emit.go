@@ -116,8 +116,9 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 			stamp = o.clock.Now()
 		}
 		if p.same && p.interval == 0 {
-			// One visitor's sessions follow each other even when sent at once.
-			stamp = stamp.Add(time.Duration(i) * time.Second)
+			// One visitor's sessions follow each other even when sent at
+			// once: a second apart, the last one now.
+			stamp = stamp.Add(-time.Duration(p.count-1-i) * time.Second)
 		}
 		ev := fixtures.Event{Type: p.eventType, Dialect: p.dialect, Org: org, At: stamp, Overrides: p.overrides, Thread: thread}
 		if p.kind == bullseye.KindBilling {
