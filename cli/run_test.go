@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -163,5 +165,33 @@ steps:
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, errb.String())
 		}
+	}
+}
+
+// Every shipped example declares the receiver it stands for, so run with no
+// other flag sends to a built-in sink behaving so, and every one passes.
+func TestEveryExampleRunsOnItsOwn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the timeout example waits out the hanging-receiver grace (5s) twice")
+	}
+	files, _ := filepath.Glob("../scenarios/examples/*")
+	status, out, errs := runCLI(t, append([]string{"run"}, files...)...)
+	if status != ExitOK || !strings.Contains(out, fmt.Sprintf("%d scenarios: %d passed, 0 failed", len(files), len(files))) {
+		t.Errorf("status %d\n%s\n%s", status, out, errs)
+	}
+}
+
+// With nothing listening, a report says the connection was refused, and
+// where, rather than "no response".
+func TestRunReportsARefusedConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/hook"
+	ln.Close()
+	status, out, _ := runCLI(t, "run", "--url", url, "--secret", "s", flakyExample)
+	if status != ExitFailed || !strings.Contains(out, "receiver answered connection refused, connection refused, connection refused, connection refused (nothing listens at "+url+")") {
+		t.Errorf("status %d\n%s", status, out)
 	}
 }

@@ -446,7 +446,10 @@ func RunScenario(ctx context.Context, s *scenarios.Scenario, opts scenarios.Opti
 	if err := scenarios.CheckHeadless(s); err != nil {
 		return nil, err
 	}
-	cfg := Config{Seed: s.Seed, Logger: opts.Logger, Headless: true, Grace: opts.Grace}
+	// A file that declares its receiver, run with no URL of its own, sends
+	// to a built-in sink that behaves so: the mock listens for it.
+	own := opts.URL == "" && s.Receiver != nil
+	cfg := Config{Seed: s.Seed, Logger: opts.Logger, Headless: !own, Grace: opts.Grace}
 	switch s.Clock.Mode {
 	case scenarios.ClockReal:
 		cfg.Clock = clock.Real()
@@ -481,5 +484,31 @@ func RunScenario(ctx context.Context, s *scenarios.Scenario, opts scenarios.Opti
 	if opts.APIKey == "" {
 		opts.APIKey = m.Partners()[0].Key
 	}
+	if own {
+		if opts.URL, err = m.sinkFor(s); err != nil {
+			return nil, err
+		}
+	}
 	return scenarios.Run(ctx, m.ops, s, opts)
+}
+
+// sinkFor sets up the built-in sink a scenario's receiver describes and
+// returns its URL; a bad setting is an error at the receiver's line.
+func (m *Mock) sinkFor(s *scenarios.Scenario) (string, error) {
+	at := func(msg string) error {
+		return &scenarios.Error{File: s.File, Line: s.ReceiverPos.Line, Col: s.ReceiverPos.Col, Msg: "receiver: " + msg}
+	}
+	var cfg server.SinkConfig
+	if err := ops.Decode(s.Receiver, &cfg); err != nil {
+		return "", at(err.Error())
+	}
+	const name = "scenario"
+	if _, err := m.server.ConfigureSink(name, cfg); err != nil {
+		var e *server.Error
+		if errors.As(err, &e) {
+			return "", at(e.Message)
+		}
+		return "", at(err.Error())
+	}
+	return m.URL() + server.ControlPrefix + "/sink/" + name, nil
 }

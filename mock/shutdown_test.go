@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/ops"
+	"github.com/bullseye-mock/bullseye-mock/scenarios"
+	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
 func started(t *testing.T, cfg mock.Config) *mock.Mock {
@@ -151,5 +155,35 @@ func TestURLOfEveryInterface(t *testing.T) {
 	}
 	if v := getJSON(t, m.URL()+"/healthz"); v["status"] != "ok" {
 		t.Errorf("healthz through the URL: %v", v)
+	}
+}
+
+// A scenario's receiver is the sink's settings: every key the format takes
+// is a key of server.SinkConfig, and a bad value is refused at its line.
+func TestScenarioReceiverIsTheSinksGrammar(t *testing.T) {
+	raw, err := os.ReadFile("../scenarios/schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Defs map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	sink := ops.JSONKeys(server.SinkConfig{})
+	for k := range doc.Defs["receiver"].Properties {
+		if !slices.Contains(sink, k) {
+			t.Errorf("receiver key %q is not a key of server.SinkConfig %v", k, sink)
+		}
+	}
+	s, err := scenarios.Parse("r.yaml", []byte("receiver: {statuses: [99]}\nsteps: [{send: {type: credits.low}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mock.RunScenario(context.Background(), s, scenarios.Options{}); err == nil || !strings.HasPrefix(err.Error(), "r.yaml:1:11: receiver: statuses[0] must be an HTTP status from 200 to 599") {
+		t.Errorf("err = %v", err)
 	}
 }

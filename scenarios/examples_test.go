@@ -144,10 +144,10 @@ func TestExamplesFailWithBrokenReceiver(t *testing.T) {
 		line     int
 		want     string
 	}{
-		{"flaky-endpoint.yaml", down, 14, "delivery 1: failed, want delivered; delivery 1: attempts at +0s, +1m0s, +6m0s, +36m0s; want +0s, +1m0s, +6m0s"},
-		{"signature-faults.yaml", acceptAll, 28, "delivery 1 (wrong_secret): receiver answered 200; want 4xx"},
-		{"happy-path.yaml", down, 22, "delivery 1: failed, want delivered; delivery 1: 4 attempts, want 1; delivery 1: receiver answered 503, 503, 503, 503; want 200; delivery 2: failed, want delivered; delivery 2: 4 attempts, want 1; delivery 2: receiver answered 503, 503, 503, 503; want 200; and 7 more"},
-		{"duplicates.yaml", down, 20, "0 deliveries delivered, want 4 (states: failed 4)"},
+		{"flaky-endpoint.yaml", down, 15, "delivery 1: failed, want delivered; delivery 1: attempts at +0s, +1m0s, +6m0s, +36m0s; want +0s, +1m0s, +6m0s"},
+		{"signature-faults.yaml", acceptAll, 29, "delivery 1 (wrong_secret): receiver answered 200; want 4xx"},
+		{"happy-path.yaml", down, 23, "delivery 1: failed, want delivered; delivery 1: 4 attempts, want 1; delivery 1: receiver answered 503, 503, 503, 503; want 200; delivery 2: failed, want delivered; delivery 2: 4 attempts, want 1; delivery 2: receiver answered 503, 503, 503, 503; want 200; and 7 more"},
+		{"duplicates.yaml", down, 21, "0 deliveries delivered, want 4 (states: failed 4)"},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

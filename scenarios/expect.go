@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ func (r *runner) expect(e *Expect) Outcome {
 		}
 		codes := httpCodes(info)
 		if e.Statuses != nil && !matchAll(codes, e.Statuses) {
-			diffs = append(diffs, fmt.Sprintf("delivery %d: receiver answered %s; want %s", n, formatCodes(codes), formatStatuses(e.Statuses)))
+			diffs = append(diffs, fmt.Sprintf("delivery %d: receiver answered %s; want %s", n, answered(info), formatStatuses(e.Statuses)))
 		}
 		if want, ok := e.Faults[info.Fault]; ok && info.Fault != bullseye.FaultNone {
 			faultSeen[info.Fault] = true
@@ -69,14 +70,14 @@ func (r *runner) expect(e *Expect) Outcome {
 					notes = append(notes, fmt.Sprintf("delivery %d (%s): receiver accepted it with %d, as the vendor's Node.js example does; fine while the comparison stays constant-time", n, info.Fault, c))
 					break
 				}
-				diffs = append(diffs, fmt.Sprintf("delivery %d (%s): receiver answered %s; want %s", n, info.Fault, formatCodes(codes), want))
+				diffs = append(diffs, fmt.Sprintf("delivery %d (%s): receiver answered %s; want %s", n, info.Fault, answered(info), want))
 				break
 			}
 		}
 		if e.Duplicates != nil && info.DuplicateOf != "" {
 			dupSeen = true
 			if len(codes) == 0 || !e.Duplicates.match(codes[len(codes)-1]) {
-				diffs = append(diffs, fmt.Sprintf("delivery %d (duplicate): receiver answered %s; want %s", n, formatCodes(codes), e.Duplicates))
+				diffs = append(diffs, fmt.Sprintf("delivery %d (duplicate): receiver answered %s; want %s", n, answered(info), e.Duplicates))
 			}
 		}
 	}
@@ -149,6 +150,38 @@ func offsets(info sender.DeliveryInfo) []time.Duration {
 }
 
 // httpCodes are the receiver's answers; canceled attempts made no request.
+// answered says what the receiver answered each attempt that made a
+// request, naming what "no response" was: a refused connection, a timeout,
+// or another error.
+func answered(info sender.DeliveryInfo) string {
+	var parts []string
+	refused := ""
+	for _, a := range info.Attempts {
+		switch {
+		case a.Status == bullseye.StatusCanceled:
+			continue
+		case a.StatusCode != 0:
+			parts = append(parts, strconv.Itoa(a.StatusCode))
+		case strings.Contains(a.Error, "connection refused"):
+			parts, refused = append(parts, "connection refused"), a.URL
+		case strings.HasPrefix(a.Error, "timeout"):
+			parts = append(parts, "timeout")
+		case a.Error != "":
+			parts = append(parts, "no response ("+a.Error+")")
+		default:
+			parts = append(parts, "no response")
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	out := strings.Join(parts, ", ")
+	if refused != "" {
+		out += " (nothing listens at " + refused + ")"
+	}
+	return out
+}
+
 func httpCodes(info sender.DeliveryInfo) []int {
 	var out []int
 	for _, a := range info.Attempts {
@@ -190,17 +223,6 @@ func formatOffsets(ds []time.Duration) string {
 	parts := make([]string, len(ds))
 	for i, d := range ds {
 		parts[i] = "+" + d.String()
-	}
-	return strings.Join(parts, ", ")
-}
-
-func formatCodes(cs []int) string {
-	if len(cs) == 0 {
-		return "nothing"
-	}
-	parts := make([]string, len(cs))
-	for i, c := range cs {
-		parts[i] = Status{Code: c}.String()
 	}
 	return strings.Join(parts, ", ")
 }

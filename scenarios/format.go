@@ -6,6 +6,7 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -35,7 +36,12 @@ type Scenario struct {
 	Webhooks      map[string]Webhook
 	Organizations []Organization
 	Retry         *ops.Policy // every send's policy unless it has its own; nil keeps the mock's
-	Steps         []Step
+	// Receiver is the receiver the file stands for, as the built-in sink's
+	// settings (PUT /_mock/sink/{name}): a run without a URL of its own
+	// sends to a sink that behaves so, and the file runs with no setup.
+	Receiver    json.RawMessage
+	ReceiverPos Pos
+	Steps       []Step
 }
 
 // Clock is how mock time runs during a scenario.

@@ -11,7 +11,11 @@ import (
 // its faults and policy are the control API's objects (ops.Send, ops.Fault,
 // ops.Policy): their keys are read off those types, not written again.
 var objectKeys = map[string][]string{
-	"scenario":           {"name", "description", "seed", "clock", "partner", "webhooks", "organizations", "retry", "steps"},
+	"scenario": {"name", "description", "seed", "clock", "partner", "webhooks", "organizations", "retry", "receiver", "steps"},
+	// The built-in sink's settings (server.SinkConfig's keys, which a test
+	// compares), for the receiver a file stands for; its secret is the
+	// webhook's, so it has none of its own here.
+	"receiver":           {"statuses", "delay", "delayMax", "failureRate", "failureStatus", "retryAfter", "rejectInvalidSignatures", "seed"},
 	"clock":              {"scaled"},
 	"partner":            {"apiKey", "keys"},
 	"key":                {"apiKey", "scopes"},

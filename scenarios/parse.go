@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -299,6 +300,19 @@ func (p *parser) scenario(n *yaml.Node) (*Scenario, error) {
 			}
 			s.Organizations = append(s.Organizations, o)
 		}
+	}
+	if v := f["receiver"]; v != nil {
+		if _, _, err := p.fields(v, "receiver"); err != nil {
+			return nil, err
+		}
+		var x any
+		if err := v.Decode(&x); err != nil {
+			return nil, p.errf(v, "%v", err)
+		}
+		if s.Receiver, err = json.Marshal(x); err != nil {
+			return nil, p.errf(v, "receiver cannot be read as JSON: %v", err)
+		}
+		s.ReceiverPos = Pos{v.Line, v.Column}
 	}
 	if v := f["retry"]; v != nil {
 		if s.Retry, err = p.retry(v); err != nil {

@@ -21,10 +21,10 @@ func TestParseErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"typo suggests", "name: x\nstpes: []\n", `s.yaml:2:1: unknown key "stpes" in scenario, did you mean "steps"?`},
-		{"unknown far key", "name: x\nzzzzzzzzzz: 1\n", `s.yaml:2:1: unknown key "zzzzzzzzzz" in scenario, expected one of name, description, seed, clock, partner, webhooks, organizations, retry, steps`},
+		{"unknown far key", "name: x\nzzzzzzzzzz: 1\n", `s.yaml:2:1: unknown key "zzzzzzzzzz" in scenario, expected one of name, description, seed, clock, partner, webhooks, organizations, retry, receiver, steps`},
 		{"no steps", "name: x\n", `s.yaml:1:1: no steps, expected a steps list (send, webhook, wait, every, expect)`},
 		{"empty file", "", `s.yaml:1:1: empty file, expected a mapping with name and steps`},
-		{"not a mapping", "- a\n", `s.yaml:1:1: scenario is a list, expected a mapping with keys name, description, seed, clock, partner, webhooks, organizations, retry, steps`},
+		{"not a mapping", "- a\n", `s.yaml:1:1: scenario is a list, expected a mapping with keys name, description, seed, clock, partner, webhooks, organizations, retry, receiver, steps`},
 		{"bad yaml", "name: [\n", `s.yaml:1:1: not valid YAML or JSON: did not find expected node content`},
 		{"duplicate key", "name: a\nname: b\nsteps: [{wait: settled}]\n", `s.yaml:2:1: key "name" given twice in scenario`},
 		{"seed type", "seed: abc\nsteps: [{wait: settled}]\n", `s.yaml:1:7: seed is "abc", expected a whole number`},
