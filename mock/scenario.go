@@ -11,9 +11,11 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
-// RunScenario runs s against a new headless mock built from the
-// scenario's own clock, seed and retry policy (what the run command does),
-// and closes the mock afterwards. A manual clock starts at
+// RunScenario runs s against a new mock built from the scenario's own
+// clock, seed and retry policy (what the run command does), and closes the
+// mock afterwards. The mock is headless, unless the file declares its
+// receiver and opts gives no URL: then it listens, for the built-in sink
+// the deliveries go to. A manual clock starts at
 // scenarios.StartTime(). The error is for problems that stop a run; failed
 // expectations are in the report.
 func RunScenario(ctx context.Context, s *scenarios.Scenario, opts scenarios.Options) (*scenarios.Report, error) {
