@@ -19,20 +19,24 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
-// rss is the process's resident set in bytes (Linux; 0 elsewhere).
-func rss() int64 {
+// status reads a size field of /proc/self/status in bytes (Linux; 0
+// elsewhere): VmRSS, the resident set, or VmHWM, its high-water mark.
+func status(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field+":" {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			return kb << 10
 		}
 	}
 	return 0
 }
+
+func rss() int64     { return status("VmRSS") }
+func peakRSS() int64 { return status("VmHWM") }
 
 // BenchmarkMillionPending holds 1,000,000 pending deliveries (scheduled an
 // hour ahead on a manual clock) and reports what they cost, what reads cost
@@ -95,21 +99,6 @@ func BenchmarkMillionPending(b *testing.B) {
 			}
 		})
 	}
-}
-
-// peakRSS is the process's high-water resident set in bytes (Linux).
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // BenchmarkMillionThroughAPI posts 1,000,000 deliveries through the control

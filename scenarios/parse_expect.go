@@ -32,6 +32,23 @@ func (p *parser) status(n *yaml.Node, what string) (Status, error) {
 	return Status{Code: c}, nil
 }
 
+// numbers reads a list of delivery numbers (1-based).
+func (p *parser) numbers(v *yaml.Node, what, of string) ([]int, error) {
+	items, err := p.list(v, what, of)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, 0, len(items))
+	for _, it := range items {
+		d, err := p.integer(it, "a delivery number", 1, math.MaxInt32)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
 func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 	f, order, err := p.fields(n, "expect")
 	if err != nil {
@@ -39,16 +56,8 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 	}
 	e := &Expect{}
 	if v := f["deliveries"]; v != nil {
-		items, err := p.list(v, "deliveries", "delivery numbers")
-		if err != nil {
+		if e.Deliveries, err = p.numbers(v, "deliveries", "delivery numbers"); err != nil {
 			return nil, err
-		}
-		for _, it := range items {
-			d, err := p.integer(it, "a delivery number", 1, math.MaxInt32)
-			if err != nil {
-				return nil, err
-			}
-			e.Deliveries = append(e.Deliveries, d)
 		}
 	}
 	if v := f["state"]; v != nil {
@@ -135,16 +144,8 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 		e.Duplicates = &s
 	}
 	if v := f["arrival"]; v != nil {
-		items, err := p.list(v, "arrival", "delivery numbers in the order the receiver saw them")
-		if err != nil {
+		if e.Arrival, err = p.numbers(v, "arrival", "delivery numbers in the order the receiver saw them"); err != nil {
 			return nil, err
-		}
-		for _, it := range items {
-			d, err := p.integer(it, "a delivery number", 1, math.MaxInt32)
-			if err != nil {
-				return nil, err
-			}
-			e.Arrival = append(e.Arrival, d)
 		}
 		if len(e.Arrival) < 2 {
 			return nil, p.errf(v, "arrival lists %d delivery, expected at least two to order", len(e.Arrival))
