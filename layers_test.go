@@ -33,8 +33,9 @@ func TestLayers(t *testing.T) {
 		"journal":  {"bullseye"},
 		"apifault": {"journal"},
 		"fixtures": {"bullseye"},
-		"sender":   {"bullseye", "clock"},
-		"ops":      {"apifault", "bullseye", "clock", "fixtures", "journal", "sender", "store"},
+		"traffic":  nil,
+		"sender":   {"bullseye", "clock", "traffic"},
+		"ops":      {"apifault", "bullseye", "clock", "fixtures", "journal", "sender", "store", "traffic"},
 		"check":    {"bullseye", "fixtures"},
 	}
 	for pkg, may := range allowed {

@@ -25,6 +25,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/server"
 	"github.com/bullseye-mock/bullseye-mock/store"
+	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
 // DefaultAPIKey is the partner key used when none is given.
@@ -251,7 +252,9 @@ func New(cfg Config) (*Mock, error) {
 	}
 	st := store.New()
 	gen := fixtures.New(cfg.Seed, fixtures.WithTemplates(cfg.Templates))
+	hub := traffic.NewHub()
 	snd, err := sender.New(sender.Config{
+		Observe:            hub.Observe,
 		Clock:              cfg.Clock,
 		Targets:            st,
 		Policy:             cfg.Policy,
@@ -270,7 +273,7 @@ func New(cfg Config) (*Mock, error) {
 	}
 	m := &Mock{cfg: cfg, store: st, sender: snd}
 	m.ops = ops.New(ops.Config{Store: st, Sender: snd, Fixtures: gen, Clock: cfg.Clock, Logger: cfg.Logger, Grace: cfg.Grace,
-		Seed: cfg.Seed, JournalCap: cfg.JournalCap, Budget: ops.Budget{Deliveries: cfg.MaxPending, Bytes: cfg.MaxPendingBytes}})
+		Seed: cfg.Seed, JournalCap: cfg.JournalCap, Budget: ops.Budget{Deliveries: cfg.MaxPending, Bytes: cfg.MaxPendingBytes}, Traffic: hub})
 	if err := m.seed(); err != nil {
 		return nil, err
 	}

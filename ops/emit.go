@@ -188,6 +188,7 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 			ids[i] = append(ids[i], dupID)
 		}
 	}
+	o.noteRate(p.interval)
 	return Emitted{PartnerID: p.partnerID, DeliveryIDs: flatten(ids)}, nil
 }
 

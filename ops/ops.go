@@ -27,6 +27,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/journal"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/store"
+	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
 // MaxCount bounds one request, so a typo cannot queue a billion deliveries.
@@ -56,6 +57,9 @@ type Config struct {
 	JournalCap int
 	// Budget bounds pending work; zero fields take the defaults.
 	Budget Budget
+	// Traffic is the hub the sender reports its attempts to; nil starts an
+	// empty one that nothing feeds.
+	Traffic *traffic.Hub
 }
 
 // Ops runs the mock's operations. It is safe for concurrent use.
@@ -74,6 +78,7 @@ type Ops struct {
 
 	journal *journal.Journal
 	faults  *apifault.Set
+	traffic *traffic.Hub
 
 	// stopped ends when the mock begins to shut down: every open wait
 	// answers at once with what it has.
@@ -84,6 +89,11 @@ type Ops struct {
 	next    map[string]int // per partner: which organization gets the next event
 	rng     *rand.Rand     // generated API keys
 	onReset []func()
+	// rates counts the distinct rates sent at since the last reset, and
+	// lastRate is the latest, in events per second: the traffic report's
+	// target when there was one.
+	rates    int
+	lastRate float64
 }
 
 // New returns the operations over cfg's parts.
@@ -91,6 +101,9 @@ func New(cfg Config) *Ops {
 	o := &Ops{store: cfg.Store, sender: cfg.Sender, fixtures: cfg.Fixtures, clock: cfg.Clock, log: cfg.Logger, grace: cfg.Grace, next: map[string]int{},
 		journal: journal.New(cfg.JournalCap), faults: apifault.NewSet(cfg.Seed), rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6b6579))}
 	o.manual, _ = cfg.Clock.(*clock.Manual)
+	if o.traffic = cfg.Traffic; o.traffic == nil {
+		o.traffic = traffic.NewHub()
+	}
 	o.budget = cfg.Budget.WithDefaults()
 	o.stopped, o.stop = context.WithCancel(context.Background())
 	if o.log == nil {
@@ -283,7 +296,9 @@ func (o *Ops) Reset() {
 	}
 	o.journal.Reset()
 	o.faults.Reset()
+	o.traffic.Reset()
 	o.mu.Lock()
+	o.rates, o.lastRate = 0, 0
 	hooks := append([]func(){}, o.onReset...)
 	o.mu.Unlock()
 	for _, f := range hooks {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
 const (
@@ -158,6 +159,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	if reason := cancelReason(t, found); reason != "" {
 		s.cancelLocked(d, &m, t.URL, start, reason)
 		s.mu.Unlock()
+		s.observe(traffic.Attempt{Due: time.Unix(0, d.due), Start: start, Number: int(d.attempts) + 1, Canceled: true, Final: true})
 		return
 	}
 	d.state = stInFlight
@@ -205,6 +207,8 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 		url: t.URL, at: start.UnixNano(), elapsed: end.Sub(start), code: int32(code), attempt: d.attempts,
 	}
 	s.st.observe(e.elapsed)
+	seen := traffic.Attempt{Due: time.Unix(0, d.due), Start: start, Took: e.elapsed, Number: n, StatusCode: code,
+		Error: traffic.ErrorKind(err, timedOut)}
 	if timedOut {
 		err = fmt.Errorf("timeout: no complete response within %s (mock time)", pol.Timeout)
 	}
@@ -239,9 +243,17 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	}
 	s.recordLocked(d, w, e, excerpt)
 	s.mu.Unlock()
+	seen.OK, seen.Final = e.status == logDelivered, e.status != logRetrying
+	s.observe(seen)
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.log.Debug("webhook attempt", "delivery", uuid.UUID(d.id).String(), "attempt", n, "url", t.URL,
 			"status", statusWords[e.status], "code", code, "error", e.err)
+	}
+}
+
+func (s *Sender) observe(a traffic.Attempt) {
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(a)
 	}
 }
 
@@ -328,6 +340,9 @@ func (s *Sender) post(ctx context.Context, target string, d *delivery, w *wire, 
 	req.Header = s.requestHeaders(d, w, n)
 	resp, err := s.client.Do(req)
 	if err != nil {
+		if strings.Contains(err.Error(), "response headers exceeded") { // net/http's only sign of it
+			err = tagged{err, traffic.ErrTooLarge}
+		}
 		return 0, "", err
 	}
 	defer resp.Body.Close()
@@ -341,16 +356,24 @@ func (s *Sender) post(ctx context.Context, target string, d *delivery, w *wire, 
 		read += n
 		switch {
 		case err == nil && read > BodyMax:
-			return resp.StatusCode, excerpt, fmt.Errorf("response body is over %d bytes: the mock reads no more, so the answer is not complete", BodyMax)
+			return resp.StatusCode, excerpt, tagged{fmt.Errorf("response body is over %d bytes: the mock reads no more, so the answer is not complete", BodyMax), traffic.ErrTooLarge}
 		case err == nil:
 			err = io.EOF
 		}
 	}
 	if err != io.EOF {
-		return resp.StatusCode, excerpt, fmt.Errorf("response body cut off after %d bytes: %w", read, err)
+		return resp.StatusCode, excerpt, tagged{fmt.Errorf("response body cut off after %d bytes: %w", read, err), traffic.ErrCutOff}
 	}
 	return resp.StatusCode, excerpt, nil
 }
+
+// tagged marks an error with the kind the traffic report counts it as,
+// keeping its text.
+type tagged struct{ err, kind error }
+
+func (t tagged) Error() string        { return t.err.Error() }
+func (t tagged) Unwrap() error        { return t.err }
+func (t tagged) Is(target error) bool { return target == t.kind }
 
 // readFull reads into buf until it is full (nil) or the body ends (io.EOF,
 // a complete answer) or fails (any other error, such as io.ErrUnexpectedEOF

@@ -30,6 +30,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
 // Errors returned by Send, Redeliver and Wait.
@@ -81,6 +82,9 @@ type Config struct {
 	// Transport replaces the HTTP transport (in-process receivers, tests,
 	// benchmarks). nil builds a keep-alive transport from the fields above.
 	Transport http.RoundTripper
+	// Observe, when set, is told of every finished attempt, canceled ones
+	// included, outside the sender's lock (the traffic report's feed).
+	Observe func(traffic.Attempt)
 }
 
 // Sender schedules, signs, sends and logs deliveries. Its methods are safe
