@@ -2,7 +2,6 @@ package check
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
+	"github.com/bullseye-mock/bullseye-mock/junit"
 )
 
 // WriteText writes one line per case; failures and notes get the reason
@@ -69,42 +69,11 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// The JUnit types mirror those of package scenarios, which keeps its own
-// unexported and shaped to scenario reports; sharing them would couple the
-// two report formats for a dozen lines.
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Skipped   *struct{}     `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
-}
-
 // WriteJUnit writes the report as JUnit XML, one suite, one test case per
 // case. A note has no JUnit equivalent: it passes, with its message in
 // system-out so CI shows it beside the test.
 func WriteJUnit(w io.Writer, r *Report) error {
-	s := junitSuite{Name: "bullseye-mock check " + r.URL}
+	s := junit.Suite{Name: "bullseye-mock check " + r.URL}
 	var total time.Duration
 	for _, res := range r.Results {
 		var d time.Duration
@@ -112,7 +81,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			d += ex.Latency
 		}
 		total += d
-		c := junitCase{Name: res.Name, Classname: "check", Time: seconds(d)}
+		c := junit.Case{Name: res.Name, Classname: "check", Time: seconds(d)}
 		switch res.Status {
 		case Fail:
 			var detail strings.Builder
@@ -120,28 +89,17 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			for _, ex := range res.Exchanges {
 				fmt.Fprintf(&detail, "\nsent: %s\ngot:  %s", sentLine(ex), gotLine(ex))
 			}
-			c.Failure = &junitProblem{Message: res.Message, Text: detail.String()}
-			s.Failures++
+			c.Failure = &junit.Problem{Message: res.Message, Text: detail.String()}
 		case Note:
 			c.SystemOut = "note: " + res.Message
 		}
 		s.Cases = append(s.Cases, c)
 	}
 	for _, name := range r.Skipped {
-		s.Cases = append(s.Cases, junitCase{Name: name, Classname: "check", Time: "0", Skipped: &struct{}{}})
-		s.Skipped++
+		s.Cases = append(s.Cases, junit.Case{Name: name, Classname: "check", Time: "0", Skipped: &struct{}{}})
 	}
-	s.Tests, s.Time = len(s.Cases), seconds(total)
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	s.Time = seconds(total)
+	return junit.Write(w, s)
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

@@ -1,9 +1,10 @@
 package scenarios
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
+
+	"github.com/bullseye-mock/bullseye-mock/junit"
 )
 
 // WriteText writes the readable summary of reports: one line per scenario,
@@ -43,60 +44,23 @@ func WriteText(w io.Writer, reports []*Report) error {
 	return err
 }
 
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
-}
-
 // WriteJUnit writes reports as JUnit XML, the format CI systems display:
 // a suite per scenario, a test case per expectation.
 func WriteJUnit(w io.Writer, reports []*Report) error {
-	var out junitSuites
+	var out []junit.Suite
 	for _, r := range reports {
-		s := junitSuite{Name: r.Name}
+		s := junit.Suite{Name: r.Name}
 		for _, o := range r.Expects {
-			c := junitCase{Name: fmt.Sprintf("expect at %s:%d:%d", r.File, o.Line, o.Col), Classname: r.File}
+			c := junit.Case{Name: fmt.Sprintf("expect at %s:%d:%d", r.File, o.Line, o.Col), Classname: r.File}
 			if !o.Held {
-				c.Failure = &junitProblem{Message: o.Message, Text: o.Message}
-				s.Failures++
+				c.Failure = junit.Fail(o.Message)
 			}
 			s.Cases = append(s.Cases, c)
 		}
 		if r.Error != "" {
-			s.Cases = append(s.Cases, junitCase{Name: "run", Classname: r.File, Error: &junitProblem{Message: r.Error, Text: r.Error}})
-			s.Errors++
+			s.Cases = append(s.Cases, junit.Case{Name: "run", Classname: r.File, Error: junit.Fail(r.Error)})
 		}
-		s.Tests = len(s.Cases)
-		out.Suites = append(out.Suites, s)
+		out = append(out, s)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return junit.Write(w, out...)
 }

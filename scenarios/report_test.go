@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bullseye-mock/bullseye-mock/junit"
 )
 
 var sampleReports = []*Report{
@@ -37,7 +39,9 @@ func TestWriteJUnit(t *testing.T) {
 	if err := WriteJUnit(&b, sampleReports); err != nil {
 		t.Fatal(err)
 	}
-	var got junitSuites
+	var got struct {
+		Suites []junit.Suite `xml:"testsuite"`
+	}
 	if err := xml.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
