@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -82,7 +83,7 @@ func (c *checkCmd) Run(e *env) error {
 		return err
 	}
 	if c.JUnit != "" {
-		if err := writeFile(c.JUnit, func(f *os.File) error { return check.WriteJUnit(f, rep) }); err != nil {
+		if err := writeFile(c.JUnit, func(w io.Writer) error { return check.WriteJUnit(w, rep) }); err != nil {
 			return err
 		}
 	}
@@ -118,7 +119,9 @@ func (c *checkCmd) transport() (*http.Transport, error) {
 	return tr, nil
 }
 
-func writeFile(name string, write func(*os.File) error) error {
+// writeFile creates name and writes it with write, reporting a failed
+// close too (a full disk shows there).
+func writeFile(name string, write func(io.Writer) error) error {
 	f, err := os.Create(name)
 	if err != nil {
 		return err

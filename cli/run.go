@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/mock"
@@ -58,15 +58,7 @@ func (c *runCmd) Run(e *env) error {
 		return err
 	}
 	if c.JUnit != "" {
-		f, err := os.Create(c.JUnit)
-		if err != nil {
-			return err
-		}
-		if err := scenarios.WriteJUnit(f, reports); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := writeFile(c.JUnit, func(w io.Writer) error { return scenarios.WriteJUnit(w, reports) }); err != nil {
 			return err
 		}
 	}

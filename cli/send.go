@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/ops"
-	"github.com/bullseye-mock/bullseye-mock/sender"
 )
 
 type sendCmd struct {
@@ -34,7 +29,8 @@ type sendCmd struct {
 	StartTime   string   `name:"start-time" env:"BULLSEYE_MOCK_START_TIME" placeholder:"RFC3339" help:"The instant mock time starts at (RFC 3339); default now."`
 	TimeScale   float64  `name:"time-scale" default:"1" env:"BULLSEYE_MOCK_TIME_SCALE" help:"Run mock time N times faster: retry delays, the timeout and the rate."`
 	retryFlags
-	Progress string `default:"auto" enum:"auto,always,never" help:"Progress line on stderr: auto shows it on a terminal only."`
+	loadFlags
+	Progress string `default:"auto" enum:"auto,always,never" help:"Progress bar on stderr: auto shows it on a terminal only."`
 }
 
 // send is the request the flags make: the same ops.Send the control API
@@ -82,6 +78,8 @@ func flagOf(field string) string {
 		return "--timeout"
 	case field == "sameVisitor":
 		return "--same-visitor"
+	case thresholdFlags[field] != "":
+		return thresholdFlags[field]
 	case field == "":
 		return ""
 	}
@@ -100,13 +98,18 @@ func flagError(err error) error {
 }
 
 // Run sends through an in-process sender, the same code the server uses,
-// with no listener, and waits until every delivery settled. Exit 0 when
-// all were delivered, 1 otherwise.
+// with no listener, waits until every delivery settled, and reports the
+// traffic as a load tool does. Exit 0 when the thresholds held (without
+// thresholds: when every delivery was delivered), 1 otherwise.
 func (c *sendCmd) Run(e *env) error {
 	if !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
 		return usagef("--url %q: expected an http:// or https:// URL", c.URL)
 	}
 	req, err := c.send()
+	if err != nil {
+		return flagError(err)
+	}
+	th, err := c.thresholds()
 	if err != nil {
 		return flagError(err)
 	}
@@ -148,7 +151,7 @@ func (c *sendCmd) Run(e *env) error {
 		return err
 	}
 	start := time.Now()
-	stop := c.progress(e, o, start)
+	stop := c.progress(e, o)
 	ids, err := stream(e.ctx, o, req)
 	for open := ids; err == nil && len(open) > 0; {
 		// Replays are made once a delivery is delivered: settle them too.
@@ -177,9 +180,13 @@ func (c *sendCmd) Run(e *env) error {
 	// The sender's own totals: this mock sent nothing else, and the details
 	// of deliveries past --delivery-cap are gone by now.
 	st := o.Stats()
-	fmt.Fprintf(e.stdout, "sent %d %s deliveries to %s: %d delivered, %d failed, %d canceled; %d attempts in %s\n",
+	summary := fmt.Sprintf("sent %d %s deliveries to %s: %d delivered, %d failed, %d canceled; %d attempts in %s",
 		len(ids), c.Type, c.URL, st.Delivered, st.Failed, st.Canceled, st.Attempts, time.Since(start).Round(time.Millisecond))
-	if st.Delivered != st.Sent {
+	pass, err := c.report(e, o, th, summary, st.Delivered == st.Sent)
+	if err != nil {
+		return err
+	}
+	if !pass {
 		return exitError{code: ExitFailed}
 	}
 	return nil
@@ -222,44 +229,4 @@ func stream(ctx context.Context, o *ops.Ops, req ops.Send) ([]string, error) {
 		}
 	}
 	return ids, nil
-}
-
-// progress shows a live line on a terminal and nothing elsewhere, so logs
-// and pipes stay clean. The ticker only refreshes the display; waiting is
-// done by the sender's Settled.
-func (c *sendCmd) progress(e *env, o *ops.Ops, start time.Time) (stop func()) {
-	show := c.Progress == "always"
-	if f, ok := e.stderr.(*os.File); ok && c.Progress == "auto" {
-		show = term.IsTerminal(int(f.Fd()))
-	}
-	if !show {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			printProgress(e.stderr, o.Stats(), start)
-			select {
-			case <-done:
-				printProgress(e.stderr, o.Stats(), start)
-				fmt.Fprintln(e.stderr)
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
-}
-
-func printProgress(w io.Writer, s sender.Stats, start time.Time) {
-	secs := time.Since(start).Seconds()
-	rate := 0.0
-	if secs > 0 {
-		rate = float64(s.Attempts) / secs
-	}
-	fmt.Fprintf(w, "\rsent %d, delivered %d, failed %d, pending %d, %.0f attempts/s ", s.Sent, s.Delivered, s.Failed, s.Pending, rate)
 }

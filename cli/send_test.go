@@ -62,7 +62,7 @@ func TestSendUsage(t *testing.T) {
 func TestSendProgressWhenAsked(t *testing.T) {
 	url := receiver(t, func(w http.ResponseWriter, r *http.Request) {})
 	status, _, errs := runCLI(t, "send", "--url", url, "--count", "3", "--progress", "always")
-	if status != ExitOK || !strings.Contains(errs, "\rsent 3, delivered 3, failed 0, pending 0") || !strings.HasSuffix(errs, "\n") {
+	if status != ExitOK || !strings.Contains(errs, "100% |") || !strings.Contains(errs, "(3/3, ") || !strings.HasSuffix(errs, "\n") {
 		t.Errorf("status %d progress %q", status, errs)
 	}
 }

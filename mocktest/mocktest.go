@@ -19,6 +19,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/server"
+	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
 // Start is where the clock of a test server starts: the vendor's example
@@ -244,4 +245,15 @@ func (s *Server) ConfigureSink(name string, cfg server.SinkConfig) {
 func (s *Server) SinkRequests(name string) []server.SinkRequest {
 	reqs, _ := s.mock.Server().SinkRequests(name)
 	return reqs
+}
+
+// Traffic is the load report of every attempt since the mock started or
+// was reset, judged against th when it sets a threshold.
+func (s *Server) Traffic(th ops.Thresholds) traffic.Report {
+	s.helper()
+	r, err := s.Ops().Traffic(th)
+	if err != nil {
+		s.fail("traffic: %v", err)
+	}
+	return r
 }

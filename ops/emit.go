@@ -82,11 +82,12 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 	}
 	rank, jitter := o.schedule(p)
 	// slot is when the r-th event happens: a rate spaces them, a burst
-	// groups them; without a rate they all happen now (or at at).
+	// groups them; without a rate they all happen at start, one instant
+	// for all even if the clock moves while they are handed over.
 	slot := func(r int) time.Time {
 		switch {
 		case p.interval == 0:
-			return p.at
+			return start
 		case p.burst > 1:
 			return start.Add(time.Duration(r/p.burst*p.burst) * p.interval)
 		}

@@ -157,9 +157,9 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	s.st.ready--
 	start := s.clock.Now()
 	if reason := cancelReason(t, found); reason != "" {
+		s.observe(traffic.Attempt{Due: time.Unix(0, d.due), Start: start, Number: int(d.attempts) + 1, Canceled: true, Final: true})
 		s.cancelLocked(d, &m, t.URL, start, reason)
 		s.mu.Unlock()
-		s.observe(traffic.Attempt{Due: time.Unix(0, d.due), Start: start, Number: int(d.attempts) + 1, Canceled: true, Final: true})
 		return
 	}
 	d.state = stInFlight
@@ -241,16 +241,19 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 			s.st.failed++
 		}
 	}
-	s.recordLocked(d, w, e, excerpt)
-	s.mu.Unlock()
 	seen.OK, seen.Final = e.status == logDelivered, e.status != logRetrying
 	s.observe(seen)
+	s.recordLocked(d, w, e, excerpt)
+	s.mu.Unlock()
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.log.Debug("webhook attempt", "delivery", uuid.UUID(d.id).String(), "attempt", n, "url", t.URL,
 			"status", statusWords[e.status], "code", code, "error", e.err)
 	}
 }
 
+// observe reports an attempt to Config.Observe. It runs under s.mu, before
+// the attempt is recorded and waiters are woken, so a report read once the
+// sender is idle has every attempt in it.
 func (s *Sender) observe(a traffic.Attempt) {
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(a)

@@ -83,7 +83,8 @@ type Config struct {
 	// benchmarks). nil builds a keep-alive transport from the fields above.
 	Transport http.RoundTripper
 	// Observe, when set, is told of every finished attempt, canceled ones
-	// included, outside the sender's lock (the traffic report's feed).
+	// included (the traffic report's feed). It runs under the sender's lock,
+	// so it must be quick and must not call the sender.
 	Observe func(traffic.Attempt)
 }
 

@@ -113,7 +113,7 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.TargetRate != nil {
 		target = fmt.Sprintf(" (target %s/s)", num(*r.TargetRate))
 	}
-	fmt.Fprintf(&b, "requests      %d in %s, rate %s/s%s, throughput %s/s\n", r.Requests, msText(r.DurationMs), num(r.Rate), target, num(r.Throughput))
+	fmt.Fprintf(&b, "requests      %d in %s, rate %s/s%s, throughput %s/s\n", r.Requests, msText(r.DurationMs), num2(r.Rate), target, num2(r.Throughput))
 	fmt.Fprintf(&b, "success       %s (%d delivered, %d failed, %d canceled)\n", pct(r.Success), r.Deliveries.Delivered, r.Deliveries.Failed, r.Deliveries.Canceled)
 	writeLatency(&b, "latency", r.Class)
 	if r.Retries.Requests > 0 {
@@ -164,5 +164,8 @@ func msText(v float64) string {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// num2 is a rate for reading: two decimals at most.
+func num2(f float64) string { return num(float64(int64(f*100+0.5)) / 100) }
 
 func pct(f float64) string { return strconv.FormatFloat(f*100, 'f', 2, 64) + "%" }
