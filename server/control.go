@@ -56,6 +56,7 @@ func (s *controlAPI) registerRoutes(r *mux.Router, c registerFunc) {
 	c(http.MethodPost, "/reset", s.controlReset)
 	c(http.MethodGet, "/clock", s.controlClock)
 	c(http.MethodPost, "/clock/advance", s.controlAdvance)
+	s.registerTrafficRoutes(c)
 	s.registerPartnerAPIRoutes(c)
 	if s.runs != nil {
 		s.registerScenarioRoutes(c)
