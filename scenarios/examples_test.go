@@ -81,6 +81,24 @@ var exampleReceivers = map[string]func() http.Handler{
 	"out-of-order.yaml":      func() http.Handler { return http.HandlerFunc(verifying) },
 	"busy-queue.yaml":        func() http.Handler { return http.HandlerFunc(verifying) },
 	"replay.yaml":            func() http.Handler { return http.HandlerFunc(verifying) },
+	"load-test.yaml":         func() http.Handler { return oneIn(20, 503) },
+}
+
+// oneIn answers status to every n-th request and verifies the rest.
+func oneIn(n int, status int) http.Handler {
+	var mu sync.Mutex
+	seen := 0
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen++
+		fail := seen%n == 0
+		mu.Unlock()
+		if fail {
+			w.WriteHeader(status)
+			return
+		}
+		verifying(w, r)
+	})
 }
 
 func runExample(t *testing.T, file string, h http.Handler) *scenarios.Report {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/sender"
+	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
 func (r *runner) expect(e *Expect) Outcome {
@@ -108,6 +109,9 @@ func (r *runner) expect(e *Expect) Outcome {
 		case !v.OK:
 			diffs = append(diffs, "expected "+v.Report)
 		}
+	}
+	if e.Traffic != nil {
+		diffs = append(diffs, r.trafficDiffs(*e.Traffic)...)
 	}
 	// A broken receiver can make every delivery differ; the first few say
 	// enough, and the report stays readable.
@@ -251,4 +255,19 @@ func formatCounts(c map[string]int) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// trafficDiffs judges the run's traffic so far against th, and keeps the
+// report for the run's.
+func (r *runner) trafficDiffs(th traffic.Thresholds) []string {
+	rep := r.traffic.Report().Summary
+	th.Judge(&rep)
+	r.rep.Traffic = &rep
+	var diffs []string
+	for _, v := range rep.Thresholds {
+		if !v.Pass {
+			diffs = append(diffs, fmt.Sprintf("traffic: %s is %s, want %s %s", v.Metric, v.Actual, v.Op, v.Limit))
+		}
+	}
+	return diffs
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/ops"
+	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
 // Clock modes of a scenario.
@@ -121,6 +122,9 @@ type Expect struct {
 	Arrival []int
 	// Requests are expectations on the journal of Partner API requests.
 	Requests []ops.RequestExpectation
+	// Traffic are load-test thresholds on every attempt of the run so far
+	// (ops.Thresholds, the keys of send's --max-p99 and --min-success).
+	Traffic *traffic.Thresholds
 }
 
 // Status matches a receiver's status code: an exact code, or a class

@@ -33,7 +33,8 @@ var objectKeys = map[string][]string{
 	"fault":              ops.JSONKeys(ops.Fault{}),
 	"webhook_step":       {"kind", "url", "secret", "enabled", "dialect"},
 	"every":              {"schedule", "count", "for", "steps"},
-	"expect":             {"deliveries", "state", "states", "attempts", "offsets", "statuses", "faults", "duplicates", "arrival", "requests"},
+	"expect":             {"deliveries", "state", "states", "attempts", "offsets", "statuses", "faults", "duplicates", "arrival", "requests", "traffic"},
+	"traffic":            ops.JSONKeys(ops.Thresholds{}),
 }
 
 // deprecatedKeys are the snake_case spellings of earlier versions: still

@@ -167,6 +167,20 @@ func (p *parser) expect(n *yaml.Node) (*Expect, error) {
 			e.Requests = append(e.Requests, re)
 		}
 	}
+	if v := f["traffic"]; v != nil {
+		var th ops.Thresholds
+		if err := p.requestMatch(v, "traffic", &th); err != nil {
+			return nil, err
+		}
+		core, err := th.Core()
+		if err != nil {
+			return nil, p.place(v, err)
+		}
+		if !core.Any() {
+			return nil, p.errf(v, "traffic sets no threshold, expected some of %s", strings.Join(objectKeys["traffic"], ", "))
+		}
+		e.Traffic = &core
+	}
 	checks := 0
 	for _, k := range order {
 		if k.Value != "deliveries" {

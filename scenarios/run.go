@@ -10,6 +10,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/ops"
+	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
 // StartTime is the mock time a manual-clock run starts at: fixed, so that a
@@ -46,6 +47,9 @@ type Report struct {
 	Deliveries int       `json:"deliveries"`
 	MockTime   string    `json:"mockTime"` // mock time the run took
 	Expects    []Outcome `json:"expectations"`
+	// Traffic is the run's load report as its last traffic expectation
+	// judged it.
+	Traffic *traffic.Summary `json:"traffic,omitempty"`
 }
 
 // Outcome is the result of one expect step; one inside every gives an
@@ -183,6 +187,9 @@ func Run(ctx context.Context, o *ops.Ops, s *Scenario, opts Options) (*Report, e
 	}
 	r.log = r.log.With("scenario", s.Name)
 	start := o.Clock().Now()
+	var stopTraffic func()
+	r.traffic, stopTraffic = o.TrafficWindow()
+	defer stopTraffic()
 	serr := r.setup()
 	err := serr
 	if err == nil {
@@ -215,6 +222,7 @@ type runner struct {
 	ids     []string          // deliveries in the order sent
 	open    []string          // those of ids not yet seen final
 	rep     *Report
+	traffic *traffic.Recorder // the run's own attempts
 }
 
 func (r *runner) setup() error {

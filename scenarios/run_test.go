@@ -352,3 +352,29 @@ steps:
 		}
 	}
 }
+
+// A traffic expectation judges the run's own attempts and says which
+// threshold failed; the run's report carries the traffic summary.
+func TestExpectTraffic(t *testing.T) {
+	s := mustParse(t, `
+clock: manual
+retry: {attempts: 1}
+receiver: {statuses: [200, 503]}
+webhooks: {identification: {url: "http://127.0.0.1:9/", secret: s}}
+steps:
+  - send: {type: visitor.identified, count: 4, rate: 10/s}
+  - wait: settled
+  - expect: {traffic: {minSuccess: 0.2, maxP99: 1s, minRate: 0.99}}
+  - expect: {traffic: {minSuccess: 0.5}}
+`)
+	rep, err := mock.RunScenario(context.Background(), s, scenarios.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Expects[0].Held || rep.Expects[1].Held || rep.Expects[1].Message != "traffic: success is 0.25, want >= 0.5" {
+		t.Errorf("outcomes %+v", rep.Expects)
+	}
+	if tr := rep.Traffic; tr == nil || tr.Requests != 4 || tr.FirstAttempts.Rate != 10 || tr.Pass == nil || *tr.Pass {
+		t.Errorf("traffic in the report: %+v", tr)
+	}
+}
