@@ -205,3 +205,39 @@ func mustList(t *testing.T, h *harness) []any {
 	t.Helper()
 	return h.must(t, 200, "GET", "/_mock/deliveries?pageSize=100", "")["deliveries"].([]any)
 }
+
+// The traffic view shows the report and the mock's own plot, and follows
+// traffic as it happens, without a reload.
+func TestUITraffic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	exe := browser(t)
+	h := newHarness(t, nil)
+	h.webhookToSink(t, "load", "s")
+	h.emit(t, `{"type": "visitor.identified", "count": 3}`)
+	h.settle(t)
+	tctx := openInspector(t, exe, h.url+"/_mock/ui#traffic")
+	shows := func(sel, want string) {
+		t.Helper()
+		js := `document.querySelector(` + strconv.Quote(sel) + `)?.textContent === ` + strconv.Quote(want)
+		if _, err := chromedp.Run(tctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			got, _ := chromedp.Run(tctx, chromedp.Text(css(sel)))
+			t.Fatalf("%s shows %q, want %q (%v)", sel, got, want, err)
+		}
+	}
+	shows("#t-requests", "3")
+	shows("#t-success", "100.00%")
+	shows("#t-codes", "200: 3")
+	if err := chromedp.Do(tctx,
+		chromedp.WaitVisible(css(`#t-plot svg rect.rate-ok`)),
+		chromedp.WaitVisible(css(`#t-plot svg rect.bin[data-count="3"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	h.emit(t, `{"type": "visitor.identified", "count": 2}`)
+	shows("#t-requests", "5")
+	if err := chromedp.Do(tctx, chromedp.WaitVisible(css(`#t-plot svg rect.bin[data-count="5"]`))); err != nil {
+		t.Fatalf("the plot did not follow new traffic: %v", err)
+	}
+}

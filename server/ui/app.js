@@ -1,8 +1,9 @@
 // The delivery inspector: plain JavaScript over the control API, no build
 // step. It polls once a second (a long-poll per delivery would hold one
-// connection per row), which is plenty for a person watching. It has two
-// views: the webhook deliveries, and the Partner API (the journal of the
-// app's requests and the faults in force); only the one shown is polled.
+// connection per row), which is plenty for a person watching. It has three
+// views: the webhook deliveries, the Partner API (the journal of the app's
+// requests and the faults in force), and the traffic report with its plot;
+// only the one shown is polled.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
@@ -11,12 +12,18 @@ let busy = false;
 let again = false;
 let view = "deliveries";
 
-// api calls the control API with the admin token, if one was typed, and
-// turns the vendor's error JSON into an Error with its message.
-async function api(method, path, body) {
+// authHeaders carry the admin token, if one was typed.
+function authHeaders() {
   const headers = {};
-  const token = $("#token").value || localStorage.getItem("bullseye-mock-token") || "";
+  const token = $("#token").value;
   if (token) headers["Authorization"] = "Bearer " + token;
+  return headers;
+}
+
+// api calls the control API and turns the vendor's error JSON into an
+// Error with its message.
+async function api(method, path, body) {
+  const headers = authHeaders();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await resp.text();
@@ -61,7 +68,7 @@ async function refresh(soon) {
   }
   busy = true;
   try {
-    const [clock] = await Promise.all([api("GET", "/_mock/clock"), view === "partner-api" ? refreshPartnerAPI() : refreshDeliveries()]);
+    const [clock] = await Promise.all([api("GET", "/_mock/clock"), views[view].refresh()]);
     $("#clock").textContent = time(clock.now) + (clock.manual ? " (manual)" : "");
     $("#advance").hidden = !clock.manual;
     $("#advance").disabled = !clock.nextDue;
@@ -330,14 +337,48 @@ async function refreshPartnerAPI() {
   await Promise.all([refreshJournal(), refreshFaults()]);
 }
 
+// ---- Traffic ----
+
+// refreshTraffic shows GET /_mock/traffic and its plot, drawn by the mock
+// itself (GET /_mock/traffic.svg), so the page and send --plot agree.
+async function refreshTraffic() {
+  const [r, svg] = await Promise.all([api("GET", "/_mock/traffic"), apiText("/_mock/traffic.svg")]);
+  const ms = (v) => latency(v);
+  const rate = (v) => (Math.round(v * 100) / 100) + "/s";
+  const counts = (m) => Object.keys(m).sort().map((k) => k + ": " + m[k]).join(", ") || "none";
+  $("#t-requests").textContent = r.requests;
+  $("#t-success").textContent = (r.success * 100).toFixed(2) + "%";
+  $("#t-rate").textContent = rate(r.rate) + (r.targetRate ? " (target " + rate(r.targetRate) + ")" : "");
+  $("#t-throughput").textContent = rate(r.throughput);
+  $("#t-latency").textContent = [r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99].map(ms).join(" / ");
+  $("#t-max").textContent = ms(r.latencyMs.max);
+  $("#t-late").textContent = r.late.count + (r.late.count ? " (max " + ms(r.late.maxMs) + " behind)" : "");
+  $("#t-retries").textContent = r.retries.requests;
+  $("#t-codes").textContent = counts(r.statusCodes);
+  $("#t-errors").textContent = counts(r.errors);
+  const doc = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
+  $("#t-plot").replaceChildren(document.importNode(doc, true));
+}
+
+async function apiText(path) {
+  const resp = await fetch(path, { headers: authHeaders() });
+  if (!resp.ok) throw new Error(path + ": " + resp.status);
+  return resp.text();
+}
+
 // ---- Views, actions and start ----
 
+const views = {
+  "deliveries": { panel: "#deliveries-view", title: "deliveries", refresh: () => refreshDeliveries() },
+  "partner-api": { panel: "#api-view", title: "Partner API", refresh: () => refreshPartnerAPI() },
+  "traffic": { panel: "#traffic-view", title: "traffic", refresh: () => refreshTraffic() },
+};
+
 function showView(name) {
-  view = name === "partner-api" ? "partner-api" : "deliveries";
+  view = views[name] ? name : "deliveries";
   for (const tab of document.querySelectorAll("#views [data-view]")) tab.setAttribute("aria-selected", String(tab.dataset.view === view));
-  $("#deliveries-view").hidden = view !== "deliveries";
-  $("#api-view").hidden = view !== "partner-api";
-  document.title = "bullseye-mock · " + (view === "partner-api" ? "Partner API" : "deliveries");
+  for (const [name, v] of Object.entries(views)) $(v.panel).hidden = name !== view;
+  document.title = "bullseye-mock · " + views[view].title;
   $("#status").textContent = "";
 }
 
