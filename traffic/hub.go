@@ -25,6 +25,16 @@ func (h *Hub) Observe(a Attempt) {
 	}
 }
 
+// NoteTarget tells the total and every open window of a rated send.
+func (h *Hub) NoteTarget(perSec float64) {
+	h.total.NoteTarget(perSec)
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for w := range h.windows {
+		w.NoteTarget(perSec)
+	}
+}
+
 // Total is everything since start or the last Reset.
 func (h *Hub) Total() *Recorder { return h.total }
 

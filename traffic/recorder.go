@@ -133,6 +133,10 @@ type recorded struct {
 	origin            time.Time // the series' zero: the first start seen
 	width             time.Duration
 	buckets           []bucket
+	// rates counts the distinct target rates noted, target is the last:
+	// a report has a target only when there was one.
+	rates  int
+	target float64
 }
 
 // NewRecorder returns an empty recorder.
@@ -154,6 +158,18 @@ func (r *Recorder) Reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reset()
+}
+
+// NoteTarget records that events were sent at perSec first attempts a
+// second, the report's target rate; several different rates leave the
+// report without one.
+func (r *Recorder) NoteTarget(perSec float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if perSec != r.target {
+		r.rates++ // a streamed send's chunks note one rate many times
+	}
+	r.target = perSec
 }
 
 // Record adds one attempt.
@@ -231,12 +247,11 @@ func (r *Recorder) widen() {
 	r.buckets, r.width = merged, r.width*2
 }
 
-// Report summarises what was recorded. target is the intended rate of
-// first attempts per second, or 0 when there is none.
-func (r *Recorder) Report(target float64) Report {
+// Report summarises what was recorded.
+func (r *Recorder) Report() Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := Report{
+	rep := Report{Summary: Summary{
 		Class:         r.all.report(),
 		FirstAttempts: r.firsts.report(),
 		Retries:       r.retries.report(),
@@ -246,9 +261,7 @@ func (r *Recorder) Report(target float64) Report {
 			Count: r.late, AfterMs: ms(LateAfter), MaxMs: ms(r.lateMax),
 			P99Ms: ms(time.Duration(r.lateness.ValueAtQuantile(99)) * time.Microsecond),
 		},
-		Histogram: bins(r.all.latency),
-		Series:    r.series(),
-	}
+	}, Histogram: bins(r.all.latency), Series: r.series()}
 	if r.all.requests > 0 {
 		rep.DurationMs = ms(r.all.last.Sub(r.all.first))
 		rep.WaitMs = ms(max(r.all.end.Sub(r.all.last), 0))
@@ -256,7 +269,8 @@ func (r *Recorder) Report(target float64) Report {
 			rep.Throughput = round(float64(r.all.ok) / span.Seconds())
 		}
 	}
-	if target > 0 {
+	if r.rates == 1 {
+		target := r.target
 		rep.TargetRate = &target
 	}
 	return rep
@@ -313,34 +327,33 @@ func (r *Recorder) series() Series {
 	return s
 }
 
-// bins is the latency distribution in at most 40 log-spaced bins, for
-// plotting: each bin counts the attempts with latency in (from, to].
+// bins is the latency distribution in 40 log-spaced bins from the
+// fastest attempt to the slowest, empty ones included so that the bins
+// make a log axis: each counts the attempts with latency in (from, to].
 func bins(h *hdrhistogram.Histogram) []Bin {
 	if h.TotalCount() == 0 {
 		return []Bin{}
 	}
-	lo, hi := max(h.Min(), 1), max(h.Max(), 2)
 	const n = 40
-	step := math.Pow(float64(hi)/float64(lo), 1.0/n)
-	step = math.Max(step, 1.05)
-	var out []Bin
+	lo, hi := float64(max(h.Min(), 1)), float64(max(h.Max(), 2))
+	step := math.Max(math.Pow(hi/lo, 1.0/n), 1.001)
+	out := make([]Bin, n)
+	for k := range out {
+		from := lo * math.Pow(step, float64(k))
+		out[k] = Bin{FromMs: round(from / 1000), ToMs: round(from * step / 1000)}
+	}
+	if h.Min() == 0 {
+		out[0].FromMs = 0
+	}
 	for _, bar := range h.Distribution() {
 		if bar.Count == 0 {
 			continue
 		}
-		v := max(bar.From, 1)
 		k := 0
-		if v > lo {
-			k = int(math.Log(float64(v)/float64(lo)) / math.Log(step))
+		if v := float64(max(bar.From, 1)); v > lo {
+			k = min(int(math.Log(v/lo)/math.Log(step)), n-1)
 		}
-		from := float64(lo) * math.Pow(step, float64(k))
-		if len(out) == 0 || out[len(out)-1].k != k {
-			out = append(out, Bin{FromMs: round(from / 1000), ToMs: round(from * step / 1000), k: k})
-		}
-		out[len(out)-1].Count += bar.Count
-	}
-	if out[0].k == 0 && h.Min() == 0 {
-		out[0].FromMs = 0
+		out[k].Count += bar.Count
 	}
 	return out
 }

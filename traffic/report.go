@@ -10,9 +10,17 @@ import (
 )
 
 // Report is what a load tool prints: the whole traffic at the top level,
-// first attempts and retries apart. Durations are milliseconds of mock
-// time; rates are per second of mock time.
+// first attempts and retries apart, then the pictures' data. Durations are
+// milliseconds of mock time; rates are per second of mock time.
 type Report struct {
+	Summary
+	Histogram []Bin  `json:"histogram"`
+	Series    Series `json:"series"`
+}
+
+// Summary is a report without its histogram and series: what a scenario
+// run's report carries.
+type Summary struct {
 	Class
 	// TargetRate is the intended first attempts per second, when known.
 	TargetRate *float64 `json:"targetRate,omitempty"`
@@ -28,8 +36,6 @@ type Report struct {
 	Deliveries    Deliveries `json:"deliveries"`
 	FirstAttempts Class      `json:"firstAttempts"`
 	Retries       Class      `json:"retries"`
-	Histogram     []Bin      `json:"histogram"`
-	Series        Series     `json:"series"`
 	// Thresholds and Pass are set when thresholds were checked.
 	Thresholds []Verdict `json:"thresholds,omitempty"`
 	Pass       *bool     `json:"pass,omitempty"`
@@ -82,7 +88,6 @@ type Bin struct {
 	FromMs float64 `json:"fromMs"`
 	ToMs   float64 `json:"toMs"`
 	Count  int64   `json:"count"`
-	k      int
 }
 
 // Series is the traffic over time, in buckets of BucketMs from Start.
@@ -107,7 +112,7 @@ type Point struct {
 }
 
 // WriteText prints the report as load tools do: a few aligned lines.
-func (r Report) WriteText(w io.Writer) error {
+func (r Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	target := ""
 	if r.TargetRate != nil {

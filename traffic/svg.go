@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strconv"
 )
 
 // The plot's geometry: three panels, one above the other.
@@ -25,11 +27,11 @@ const (
 // its value, so tests and scripts can read the picture back.
 func Plot(w io.Writer, r Report) error {
 	var b bytes.Buffer
-	height := titleH + 3*panelH + 3*gapH
+	height := titleH + 3*panelH + 3*gapH + 16
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n", plotW, height, plotW, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", plotW, height)
 	text(&b, marginL, 18, "title", fmt.Sprintf("%d requests, %s/s, success %s, p50 %s, p99 %s, max %s",
-		r.Requests, num(r.Rate), pct(r.Success), msText(r.LatencyMs.P50), msText(r.LatencyMs.P99), msText(r.LatencyMs.Max)), 13)
+		r.Requests, num2(r.Rate), pct(r.Success), msText(r.LatencyMs.P50), msText(r.LatencyMs.P99), msText(r.LatencyMs.Max)), 13)
 	top := titleH + gapH/2
 	ratePanel(&b, r, top)
 	latencyPanel(&b, r, top+panelH+gapH)
@@ -39,8 +41,45 @@ func Plot(w io.Writer, r Report) error {
 	return err
 }
 
+// maxBars is how many time buckets a panel draws; finer series are merged
+// for the picture (the report keeps them all).
+const maxBars = 120
+
+// bars merges the series' points into at most maxBars, returning them and
+// their width. A merged point's p50 is the median of its points' and its
+// p99 their highest: the picture shows the worst, not an average.
+func bars(s Series) ([]Point, float64) {
+	k := (len(s.Points) + maxBars - 1) / maxBars
+	if k <= 1 {
+		return s.Points, s.BucketMs
+	}
+	out := make([]Point, 0, maxBars)
+	for i := 0; i < len(s.Points); i += k {
+		group := s.Points[i:min(i+k, len(s.Points))]
+		m := Point{OffsetMs: group[0].OffsetMs}
+		var p50s []float64
+		for _, p := range group {
+			m.Started += p.Started
+			m.OK += p.OK
+			m.Failed += p.Failed
+			m.Late += p.Late
+			m.P99Ms = math.Max(m.P99Ms, p.P99Ms)
+			if p.Started > 0 {
+				p50s = append(p50s, p.P50Ms)
+			}
+		}
+		if len(p50s) > 0 {
+			slices.Sort(p50s)
+			m.P50Ms = p50s[len(p50s)/2]
+		}
+		m.Rate = round(float64(m.Started) / (s.BucketMs * float64(k) / 1000))
+		out = append(out, m)
+	}
+	return out, s.BucketMs * float64(k)
+}
+
 func ratePanel(b *bytes.Buffer, r Report, top int) {
-	pts := r.Series.Points
+	pts, width := bars(r.Series)
 	peak := 1.0
 	for _, p := range pts {
 		peak = math.Max(peak, p.Rate)
@@ -49,10 +88,10 @@ func ratePanel(b *bytes.Buffer, r Report, top int) {
 		peak = math.Max(peak, *r.TargetRate)
 	}
 	peak = nice(peak)
-	frame(b, top, "attempts per second", fmt.Sprintf("time (s, buckets of %s)", msText(r.Series.BucketMs)), peak)
+	frame(b, top, "attempts per second", fmt.Sprintf("time (s, bars of %s)", msText(width)), peak)
 	n := max(len(pts), 1)
 	bw := float64(plotW-marginL-marginR) / float64(n)
-	per := r.Series.BucketMs / 1000
+	per := width / 1000
 	for i, p := range pts {
 		x := marginL + float64(i)*bw
 		okH := float64(p.OK) / per / peak * panelH
@@ -71,11 +110,11 @@ func ratePanel(b *bytes.Buffer, r Report, top int) {
 			num(*r.TargetRate), marginL, y, plotW-marginR, y)
 		text(b, plotW-marginR-90, int(y)-4, "legend", fmt.Sprintf("target %s/s", num(*r.TargetRate)), 10)
 	}
-	xTicks(b, top, len(pts), r.Series.BucketMs)
+	xTicks(b, top, len(pts), width)
 }
 
 func latencyPanel(b *bytes.Buffer, r Report, top int) {
-	pts := r.Series.Points
+	pts, width := bars(r.Series)
 	peak := 0.001
 	for _, p := range pts {
 		peak = math.Max(peak, p.P99Ms)
@@ -96,8 +135,8 @@ func latencyPanel(b *bytes.Buffer, r Report, top int) {
 	}
 	line("p50", "#3a7d44", func(p Point) float64 { return p.P50Ms })
 	line("p99", "#c0392b", func(p Point) float64 { return p.P99Ms })
-	text(b, plotW-marginR-110, top+12, "legend", "— p50   — p99", 10)
-	xTicks(b, top, len(pts), r.Series.BucketMs)
+	text(b, plotW-marginR-200, top+12, "legend", "— p50   — p99 (the highest in each bar)", 10)
+	xTicks(b, top, len(pts), width)
 }
 
 func histogramPanel(b *bytes.Buffer, r Report, top int) {
@@ -114,11 +153,12 @@ func histogramPanel(b *bytes.Buffer, r Report, top int) {
 		fmt.Fprintf(b, `<rect class="bin" data-count="%d" data-from-ms="%s" data-to-ms="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#1f4e9c"/>`+"\n",
 			bin.Count, num(bin.FromMs), num(bin.ToMs), x, float64(top+panelH)-h, math.Max(bw-1, 0.5), h)
 		if i%max(n/8, 1) == 0 {
-			text(b, int(x), top+panelH+14, "tick", num(round(bin.FromMs)), 10)
+			text(b, int(x), top+panelH+14, "tick", tickMs(bin.FromMs), 10)
 		}
 	}
 	// Percentile markers sit over the bin that holds them.
-	for _, m := range []struct {
+	// Their labels sit one below the other, as percentiles are often close.
+	for j, m := range []struct {
 		name string
 		v    float64
 	}{{"p50", r.LatencyMs.P50}, {"p90", r.LatencyMs.P90}, {"p99", r.LatencyMs.P99}} {
@@ -127,12 +167,19 @@ func histogramPanel(b *bytes.Buffer, r Report, top int) {
 				x := marginL + (float64(i)+0.5)*bw
 				fmt.Fprintf(b, `<line class="marker" data-name="%s" data-ms="%s" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#c0392b" stroke-dasharray="3 3"/>`+"\n",
 					m.name, num(m.v), x, top, x, top+panelH)
-				text(b, int(x)+3, top+10, "legend", m.name+" "+msText(m.v), 10)
+				lx := int(x) + 3
+				if x > plotW-140 {
+					lx = int(x) - 100 // keep the label inside the picture
+				}
+				text(b, lx, top+10+12*j, "legend", m.name+" "+msText(m.v), 10)
 				break
 			}
 		}
 	}
 }
+
+// tickMs is a latency axis label: three significant figures.
+func tickMs(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
 
 // frame draws a panel's axes, labels and the y axis' top value.
 func frame(b *bytes.Buffer, top int, ylabel, xlabel string, peak float64) {

@@ -32,7 +32,7 @@ func (t Thresholds) Any() bool {
 }
 
 // Check returns each threshold's verdict, in a fixed order.
-func (t Thresholds) Check(r Report) []Verdict {
+func (t Thresholds) Check(r Summary) []Verdict {
 	var out []Verdict
 	lat := func(metric string, limit time.Duration, actual float64) {
 		if limit > 0 {
@@ -67,7 +67,7 @@ func (t Thresholds) Check(r Report) []Verdict {
 }
 
 // Judge checks t against r and records the verdicts in r.
-func (t Thresholds) Judge(r *Report) bool {
+func (t Thresholds) Judge(r *Summary) bool {
 	r.Thresholds = t.Check(*r)
 	pass := true
 	for _, v := range r.Thresholds {

@@ -41,7 +41,7 @@ func near(t *testing.T, name string, got, want float64) {
 func TestPercentilesOfAKnownDistribution(t *testing.T) {
 	r := NewRecorder()
 	steady(r, 1000, 100, func(i int) time.Duration { return time.Duration(i+1) * time.Millisecond })
-	rep := r.Report(100)
+	rep := reportAt(r, 100)
 	l := rep.LatencyMs
 	near(t, "p50", l.P50, 500)
 	near(t, "p90", l.P90, 900)
@@ -75,7 +75,7 @@ func TestPercentilesOfABimodalReceiver(t *testing.T) {
 		}
 		return 5 * time.Millisecond
 	})
-	l := r.Report(0).LatencyMs
+	l := r.Report().LatencyMs
 	near(t, "p50", l.P50, 5)
 	near(t, "p90", l.P90, 5)
 	near(t, "p95", l.P95, 800)
@@ -94,7 +94,7 @@ func TestRetriesFailuresAndErrorsCountApart(t *testing.T) {
 	r.Record(Attempt{Due: at, Start: at, Took: 2 * time.Millisecond, Number: 2, StatusCode: 200, OK: true, Final: true})
 	r.Record(Attempt{Due: at, Start: at, Number: 4, StatusCode: 500, Final: true})
 	r.Record(Attempt{Start: at, Canceled: true})
-	rep := r.Report(0)
+	rep := r.Report()
 	if rep.Requests != 6 || rep.FirstAttempts.Requests != 3 || rep.Retries.Requests != 3 {
 		t.Fatalf("requests %d = %d first + %d retries; want 6 = 3 + 3", rep.Requests, rep.FirstAttempts.Requests, rep.Retries.Requests)
 	}
@@ -130,7 +130,7 @@ func TestLateStartsAreCounted(t *testing.T) {
 		}
 		r.Record(Attempt{Due: due, Start: start, Took: time.Millisecond, Number: 1, StatusCode: 200, OK: true})
 	}
-	late := r.Report(100).Late
+	late := reportAt(r, 100).Late
 	if late.Count != 10 || late.MaxMs != 1000 || late.AfterMs != 10 {
 		t.Errorf("late = %+v, want 10 late, max 1000 ms, after 10 ms", late)
 	}
@@ -142,7 +142,7 @@ func TestSeriesStaysBoundedOverALongRun(t *testing.T) {
 	// An hour at 10/s: 36,000 attempts over far more than maxBuckets of
 	// the first width.
 	steady(r, 36000, 10, func(int) time.Duration { return time.Millisecond })
-	s := r.Report(10).Series
+	s := reportAt(r, 10).Series
 	if len(s.Points) > maxBuckets || len(s.Points) < maxBuckets/2 {
 		t.Fatalf("%d points, want between %d and %d", len(s.Points), maxBuckets/2, maxBuckets)
 	}
@@ -164,7 +164,7 @@ func TestSeriesTakesAnEarlierStartRecordedLater(t *testing.T) {
 	r := NewRecorder()
 	r.Record(Attempt{Start: t0.Add(time.Second), Took: time.Millisecond, StatusCode: 200, OK: true})
 	r.Record(Attempt{Start: t0, Took: time.Millisecond, StatusCode: 200, OK: true})
-	s := r.Report(0).Series
+	s := r.Report().Series
 	if !s.Start.Equal(t0) || s.Points[0].Started != 1 || s.Points[len(s.Points)-1].Started != 1 {
 		t.Errorf("series from %v: %+v", s.Start, s.Points)
 	}
@@ -190,17 +190,17 @@ func TestThresholds(t *testing.T) {
 		{Thresholds{MinRate: f(0.99)}, false}, // no target: nothing to meet
 	}
 	for _, c := range cases {
-		rep := r.Report(0)
-		if got := c.th.Judge(&rep); got != c.pass || *rep.Pass != c.pass || len(rep.Thresholds) == 0 {
+		rep := r.Report()
+		if got := c.th.Judge(&rep.Summary); got != c.pass || *rep.Pass != c.pass || len(rep.Thresholds) == 0 {
 			t.Errorf("%+v: pass %v (%+v), want %v", c.th, got, rep.Thresholds, c.pass)
 		}
 	}
-	rep := r.Report(50)
-	if !(Thresholds{MinRate: f(0.99)}).Judge(&rep) {
+	rep := reportAt(r, 50)
+	if !(Thresholds{MinRate: f(0.99)}).Judge(&rep.Summary) {
 		t.Errorf("rate at target: %+v", rep.Thresholds)
 	}
-	empty := NewRecorder().Report(0)
-	if (Thresholds{MinSuccess: f(0)}).Judge(&empty) {
+	empty := NewRecorder().Report()
+	if (Thresholds{MinSuccess: f(0)}).Judge(&empty.Summary) {
 		t.Error("a success threshold held over no requests at all")
 	}
 }
@@ -208,7 +208,7 @@ func TestThresholds(t *testing.T) {
 func TestReportJSONHasTheFixedFields(t *testing.T) {
 	r := NewRecorder()
 	steady(r, 10, 10, func(int) time.Duration { return time.Millisecond })
-	b, err := json.Marshal(r.Report(10))
+	b, err := json.Marshal(reportAt(r, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,9 +232,9 @@ func TestReportJSONHasTheFixedFields(t *testing.T) {
 func TestWriteText(t *testing.T) {
 	r := NewRecorder()
 	steady(r, 4, 2, func(int) time.Duration { return 3 * time.Millisecond })
-	rep := r.Report(2)
+	rep := reportAt(r, 2)
 	f := 0.5
-	(Thresholds{MinSuccess: &f, MaxP99: time.Millisecond}).Judge(&rep)
+	(Thresholds{MinSuccess: &f, MaxP99: time.Millisecond}).Judge(&rep.Summary)
 	var b strings.Builder
 	if err := rep.WriteText(&b); err != nil {
 		t.Fatal(err)
@@ -256,7 +256,7 @@ func TestPlotShowsTheData(t *testing.T) {
 		at := t0.Add(time.Duration(i) * 50 * time.Millisecond)
 		r.Record(Attempt{Due: at, Start: at, Took: time.Millisecond, Number: 1, StatusCode: 500})
 	}
-	rep := r.Report(100)
+	rep := reportAt(r, 100)
 	var b bytes.Buffer
 	if err := Plot(&b, rep); err != nil {
 		t.Fatal(err)
@@ -298,7 +298,8 @@ func TestPlotShowsTheData(t *testing.T) {
 			target = attr["data-rate"]
 		}
 	}
-	width := rep.Series.BucketMs / 1000
+	_, barMs := bars(rep.Series)
+	width := barMs / 1000
 	if okRate*width != 200 || failRate*width != 20 || binCount != 220 {
 		t.Errorf("bars add up to %v delivered, %v failed, %v in bins; want 200, 20, 220", okRate*width, failRate*width, binCount)
 	}
@@ -309,7 +310,7 @@ func TestPlotShowsTheData(t *testing.T) {
 
 func TestPlotOfNothingIsStillAPicture(t *testing.T) {
 	var b bytes.Buffer
-	if err := Plot(&b, NewRecorder().Report(0)); err != nil {
+	if err := Plot(&b, NewRecorder().Report()); err != nil {
 		t.Fatal(err)
 	}
 	if err := xml.Unmarshal(b.Bytes(), new(struct{})); err != nil {
@@ -347,14 +348,14 @@ func TestHubWindows(t *testing.T) {
 	h.Observe(ok)
 	closeW()
 	h.Observe(ok)
-	if got := w.Report(0).Requests; got != 1 {
+	if got := w.Report().Requests; got != 1 {
 		t.Errorf("window saw %d attempts, want 1", got)
 	}
-	if got := h.Total().Report(0).Requests; got != 3 {
+	if got := h.Total().Report().Requests; got != 3 {
 		t.Errorf("total saw %d, want 3", got)
 	}
 	h.Reset()
-	if got := h.Total().Report(0).Requests; got != 0 {
+	if got := h.Total().Report().Requests; got != 0 {
 		t.Errorf("after reset total saw %d", got)
 	}
 }
@@ -365,4 +366,10 @@ func BenchmarkRecord(b *testing.B) {
 		at := t0.Add(time.Duration(i) * time.Millisecond)
 		r.Record(Attempt{Due: at, Start: at, Took: time.Duration(i%5000) * time.Microsecond, Number: 1, StatusCode: 200, OK: true})
 	}
+}
+
+// reportAt is r's report with target as its target rate.
+func reportAt(r *Recorder, target float64) Report {
+	r.NoteTarget(target)
+	return r.Report()
 }
