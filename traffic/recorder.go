@@ -35,7 +35,9 @@ type class struct {
 	latency     *hdrhistogram.Histogram // microseconds, 3 significant figures
 	min, max    time.Duration           // exact
 	sum         time.Duration
-	first, last time.Time // earliest and latest start
+	// first is the earliest start or due time, whichever came first: a
+	// late first attempt does not shorten the span a rate is taken over.
+	first, last time.Time // last: the latest start
 	end         time.Time // latest outcome
 }
 
@@ -60,8 +62,12 @@ func (c *class) add(a Attempt) {
 	}
 	c.max = max(c.max, a.Took)
 	c.sum += a.Took
-	if c.first.IsZero() || a.Start.Before(c.first) {
-		c.first = a.Start
+	from := a.Start
+	if !a.Due.IsZero() && a.Due.Before(from) {
+		from = a.Due
+	}
+	if c.first.IsZero() || from.Before(c.first) {
+		c.first = from
 	}
 	if a.Start.After(c.last) {
 		c.last = a.Start
@@ -288,8 +294,8 @@ func (c *class) report() Class {
 		return out
 	}
 	out.Success = float64(c.ok) / float64(c.requests) // unrounded: thresholds compare it
-	// n attempts spread evenly at rate r span (n-1)/r: the first start to
-	// the last one covers n-1 intervals.
+	// n attempts spread evenly at rate r span (n-1)/r: from the first due
+	// time to the last start covers n-1 intervals.
 	if span := c.last.Sub(c.first); span > 0 {
 		out.Rate = round(float64(c.requests-1) / span.Seconds())
 	}

@@ -27,8 +27,9 @@ type Summary struct {
 	// Throughput is successful attempts per second from the first start to
 	// the last outcome.
 	Throughput float64 `json:"throughput"`
-	// DurationMs runs from the first start to the last; WaitMs from the
-	// last start to the last outcome.
+	// DurationMs runs from the first attempt's due time (or its start, if
+	// earlier) to the last start; WaitMs from the last start to the last
+	// outcome.
 	DurationMs    float64    `json:"durationMs"`
 	WaitMs        float64    `json:"waitMs"`
 	Late          Late       `json:"late"`
@@ -43,7 +44,8 @@ type Summary struct {
 
 // Class is one class of attempts. Requests are HTTP attempts (canceled
 // ones made none); Success is the share answered 2xx in full; Rate is
-// attempts started per second between the first start and the last.
+// attempts started per second from the first due time to the last start,
+// so a slow first connection does not inflate it.
 type Class struct {
 	Requests    int64            `json:"requests"`
 	Rate        float64          `json:"rate"`

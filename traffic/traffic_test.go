@@ -373,3 +373,20 @@ func reportAt(r *Recorder, target float64) Report {
 	r.NoteTarget(target)
 	return r.Report()
 }
+
+// A first attempt that starts late (a slow first connection) does not make
+// the rate look faster than the schedule: the span starts at its due time.
+func TestRateIsTakenFromTheFirstDueTime(t *testing.T) {
+	r := NewRecorder()
+	for i := range 11 {
+		due := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		start := due
+		if i == 0 {
+			start = due.Add(50 * time.Millisecond)
+		}
+		r.Record(Attempt{Due: due, Start: start, Took: time.Millisecond, Number: 1, StatusCode: 200, OK: true})
+	}
+	if rep := reportAt(r, 10); rep.Rate != 10 || rep.DurationMs != 1000 {
+		t.Errorf("rate %v over %v ms, want 10 over 1000", rep.Rate, rep.DurationMs)
+	}
+}
