@@ -4,8 +4,8 @@ import type { Client } from './index.js';
 
 export interface StartMockOptions {
   /**
-   * The binary, used when $BULLSEYE_MOCK_BIN is unset and no bullseye-mock
-   * is on PATH (the lookup order: BULLSEYE_MOCK_BIN, PATH, this).
+   * The binary to start; without it, $BULLSEYE_MOCK_BIN, else bullseye-mock
+   * on PATH.
    */
   binary?: string;
   /** Run the container image instead of a binary (docker run, port published on 127.0.0.1). */
@@ -66,7 +66,7 @@ export interface Mock {
   logs?(): Promise<{ stdout: string; stderr: string }>;
 }
 
-/** $BULLSEYE_MOCK_BIN, else bullseye-mock on PATH, else binary; throws when none is executable. */
+/** binary, else $BULLSEYE_MOCK_BIN, else bullseye-mock on PATH; throws when the one chosen is not executable. */
 export function findBinary(binary?: string): string;
 
 /** Starts the mock on 127.0.0.1 and a free port, waits for GET /healthz. */

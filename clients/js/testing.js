@@ -43,6 +43,12 @@ function onPath(name) {
  * the path given (options.binary). Throws when there is none.
  */
 export function findBinary(binary) {
+  // The path a test names wins, as in the Python client; then the
+  // environment; then PATH.
+  if (binary) {
+    if (!isExecutable(binary)) throw new Error(`bullseye-mock: ${binary} is not an executable file`);
+    return binary;
+  }
   const env = process.env.BULLSEYE_MOCK_BIN;
   if (env) {
     if (!isExecutable(env)) throw new Error(`bullseye-mock: BULLSEYE_MOCK_BIN=${env} is not an executable file`);
@@ -50,10 +56,6 @@ export function findBinary(binary) {
   }
   const found = onPath('bullseye-mock');
   if (found) return found;
-  if (binary) {
-    if (!isExecutable(binary)) throw new Error(`bullseye-mock: ${binary} is not an executable file`);
-    return binary;
-  }
   throw new Error(
     'bullseye-mock: no binary to start: set BULLSEYE_MOCK_BIN, put bullseye-mock on PATH, ' +
       'pass startMock({binary: "path/to/bullseye-mock"}), or use the image: startMock({docker: true}). ' +

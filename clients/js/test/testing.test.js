@@ -73,12 +73,13 @@ test('a mock that cannot start: the error says why, with its stderr', async () =
   await assert.rejects(startMock({ args: ['--workers=-5'] }), /exited \(status 2\) before it listened; stderr:\nbullseye-mock: --workers: workers must be at least 1, got -5/);
 });
 
-test('findBinary: BULLSEYE_MOCK_BIN, else bullseye-mock on PATH, else the given path', async (t) => {
+test('findBinary: the given path, else BULLSEYE_MOCK_BIN, else bullseye-mock on PATH', async (t) => {
   if (!bin) return t.skip('BULLSEYE_MOCK_BIN is not set');
   const saved = { bin: process.env.BULLSEYE_MOCK_BIN, path: process.env.PATH };
   const dir = await mkdtemp(join(tmpdir(), 'bullseye-mock-path-'));
   try {
-    assert.equal(findBinary('/elsewhere'), bin);
+    assert.equal(findBinary(), bin);
+    assert.throws(() => findBinary('/elsewhere'), /\/elsewhere is not an executable file/);
     delete process.env.BULLSEYE_MOCK_BIN;
     process.env.PATH = dir;
     assert.equal(findBinary(bin), bin);
@@ -86,7 +87,7 @@ test('findBinary: BULLSEYE_MOCK_BIN, else bullseye-mock on PATH, else the given 
     assert.throws(() => findBinary(join(dir, 'missing')), /is not an executable file/);
     await symlink(bin, join(dir, 'bullseye-mock'));
     process.env.PATH = [join(dir, 'empty'), dir].join(delimiter);
-    assert.equal(findBinary('/elsewhere'), join(dir, 'bullseye-mock'));
+    assert.equal(findBinary(), join(dir, 'bullseye-mock'));
     process.env.BULLSEYE_MOCK_BIN = join(dir, 'missing');
     assert.throws(() => findBinary(), /BULLSEYE_MOCK_BIN=.*missing is not an executable file/);
   } finally {
