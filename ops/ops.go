@@ -89,11 +89,6 @@ type Ops struct {
 	next    map[string]int // per partner: which organization gets the next event
 	rng     *rand.Rand     // generated API keys
 	onReset []func()
-	// rates counts the distinct rates sent at since the last reset, and
-	// lastRate is the latest, in events per second: the traffic report's
-	// target when there was one.
-	rates    int
-	lastRate float64
 }
 
 // New returns the operations over cfg's parts.
@@ -298,7 +293,6 @@ func (o *Ops) Reset() {
 	o.faults.Reset()
 	o.traffic.Reset()
 	o.mu.Lock()
-	o.rates, o.lastRate = 0, 0
 	hooks := append([]func(){}, o.onReset...)
 	o.mu.Unlock()
 	for _, f := range hooks {

@@ -116,9 +116,9 @@ func (o *Ops) Traffic(th Thresholds) (traffic.Report, error) {
 	if err != nil {
 		return traffic.Report{}, err
 	}
-	rep := o.traffic.Total().Report(o.targetRate())
+	rep := o.traffic.Total().Report()
 	if core.Any() {
-		core.Judge(&rep)
+		core.Judge(&rep.Summary)
 	}
 	return rep, nil
 }
@@ -127,28 +127,9 @@ func (o *Ops) Traffic(th Thresholds) (traffic.Report, error) {
 // run's own traffic in a mock that carries other traffic too.
 func (o *Ops) TrafficWindow() (*traffic.Recorder, func()) { return o.traffic.Window() }
 
-// targetRate is the rate of the rated send in force, if exactly one
-// request with a rate was made since the last reset; else none, since
-// several rates have no one target.
-func (o *Ops) targetRate() float64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.rates != 1 {
-		return 0
-	}
-	return o.lastRate
-}
-
-// noteRate remembers a rated request's events per second for the report.
+// noteRate tells the traffic report a rated request's target.
 func (o *Ops) noteRate(interval time.Duration) {
-	if interval <= 0 {
-		return
+	if interval > 0 {
+		o.traffic.NoteTarget(float64(time.Second) / float64(interval))
 	}
-	perSec := float64(time.Second) / float64(interval)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if perSec != o.lastRate {
-		o.rates++ // a streamed send's chunks share one rate
-	}
-	o.lastRate = perSec
 }

@@ -16,22 +16,18 @@ func NewHub() *Hub {
 }
 
 // Observe records a finished attempt. The sender calls it.
-func (h *Hub) Observe(a Attempt) {
-	h.total.Record(a)
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	for w := range h.windows {
-		w.Record(a)
-	}
-}
+func (h *Hub) Observe(a Attempt) { h.each(func(r *Recorder) { r.Record(a) }) }
 
 // NoteTarget tells the total and every open window of a rated send.
-func (h *Hub) NoteTarget(perSec float64) {
-	h.total.NoteTarget(perSec)
+func (h *Hub) NoteTarget(perSec float64) { h.each(func(r *Recorder) { r.NoteTarget(perSec) }) }
+
+// each calls f on the total and on every open window.
+func (h *Hub) each(f func(*Recorder)) {
+	f(h.total)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for w := range h.windows {
-		w.NoteTarget(perSec)
+		f(w)
 	}
 }
 

@@ -100,8 +100,8 @@ type Series struct {
 }
 
 // Point is one bucket: attempts started in it, by outcome, their rate per
-// second, and their latency's median and 99th percentile (two significant
-// figures).
+// second, and their latency's median and 99th percentile (one significant
+// figure: within about 6%, enough for a picture over time).
 type Point struct {
 	OffsetMs float64 `json:"offsetMs"`
 	Started  int64   `json:"started"`

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -388,5 +389,24 @@ func TestRateIsTakenFromTheFirstDueTime(t *testing.T) {
 	}
 	if rep := reportAt(r, 10); rep.Rate != 10 || rep.DurationMs != 1000 {
 		t.Errorf("rate %v over %v ms, want 10 over 1000", rep.Rate, rep.DurationMs)
+	}
+}
+
+// BenchmarkRecorderMemory reports the heap a recorder holds after a million
+// attempts spread over an hour: bounded, whatever the count.
+func BenchmarkRecorderMemory(b *testing.B) {
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r := NewRecorder()
+		for i := range 1_000_000 {
+			at := t0.Add(time.Duration(i) * 3600 * time.Microsecond)
+			r.Record(Attempt{Due: at, Start: at, Took: time.Duration(i%50000) * time.Microsecond, Number: 1 + i%2, StatusCode: 200, OK: true})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "MB/recorder")
+		runtime.KeepAlive(r)
 	}
 }
