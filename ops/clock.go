@@ -87,27 +87,31 @@ func (o *Ops) AdvanceClock(ctx context.Context, a Advance) (Advanced, error) {
 }
 
 // advanceTo moves the manual clock to target through every attempt or timer
-// due on the way, waiting after each for the sender to do what that instant
-// allows (see idleAt). When a receiver holds an attempt past target, the
-// clock still reaches target, and the answer is false; when ctx ends first
-// the clock stays where it got to (a cancelled wait moves nothing more).
+// due on the way. Before each step, the first included, it waits for the
+// sender to do what the current instant allows (see idleAt): an attempt due
+// or in flight ends at the instant it started, not at the next timer (its
+// own timeout) nor at target, unless its receiver hangs past the grace
+// period. When a receiver holds an attempt past target, the clock still
+// reaches target, and the answer is false; when ctx ends first the clock
+// stays where it got to (a cancelled wait moves nothing more).
 func (o *Ops) advanceTo(ctx context.Context, target time.Time) bool {
 	for {
-		next := target
-		if t, ok := o.nextEvent(); ok && t.Before(target) {
-			next = t
-		}
-		if next.After(o.manual.Now()) {
-			o.manual.Set(next)
-		}
 		if err := o.idleAt(ctx, target); err != nil {
 			if errors.Is(err, errHanging) && target.After(o.manual.Now()) {
 				o.manual.Set(target)
 			}
 			return false
 		}
-		if !next.Before(target) {
+		now := o.manual.Now()
+		if !now.Before(target) {
 			return true
+		}
+		next := target
+		if t, ok := o.nextEvent(); ok && t.Before(target) {
+			next = t
+		}
+		if next.After(now) {
+			o.manual.Set(next)
 		}
 	}
 }
