@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/bullseye-mock/bullseye-mock/ops"
 	"github.com/bullseye-mock/bullseye-mock/store"
@@ -172,7 +173,6 @@ func writeError(w http.ResponseWriter, err error) {
 var (
 	jsonContentType = []string{"application/json; charset=utf-8"}
 	nosniff         = []string{"nosniff"}
-	newline         = []byte{'\n'}
 )
 
 // writeJSON writes v with its status. http.Error is never used: it would
@@ -183,10 +183,38 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"code":"InternalError","message":"internal error","details":{}}`)
 	}
+	writeBody(w, status, append(body, '\n'))
+}
+
+// writeBody writes a JSON body, which ends in a newline, in one Write.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["X-Content-Type-Options"] = nosniff
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-	_, _ = w.Write(newline)
+}
+
+// memo keeps the JSON of the last value it encoded: for answers that are
+// read far more often than they change (an app polling its webhooks), the
+// body is encoded once per change, not per request.
+type memo[T comparable] struct{ last atomic.Pointer[memoized[T]] }
+
+type memoized[T comparable] struct {
+	v    T
+	body []byte // shared by every answer: never written to
+}
+
+// body is v's JSON with a newline, as writeJSON writes it.
+func (m *memo[T]) body(v T) []byte {
+	if e := m.last.Load(); e != nil && e.v == v {
+		return e.body
+	}
+	b, err := json.Marshal(v)
+	if err != nil { // a comparable value of strings and bools: never
+		panic(err)
+	}
+	b = append(b, '\n')
+	m.last.Store(&memoized[T]{v: v, body: b})
+	return b
 }

@@ -33,6 +33,8 @@ type partnerAPI struct {
 	log      *slog.Logger
 	// notAllowed answers 405 with the methods the router knows for a path.
 	notAllowed func(http.ResponseWriter, *http.Request)
+	// webhooksBody is GET /partner/webhooks' last answer, which apps poll.
+	webhooksBody memo[webhooksJSON]
 }
 
 // Rate-limit header keys, in canonical form so that setting them skips
@@ -71,9 +73,9 @@ func (s *partnerAPI) guard(w http.ResponseWriter, r *http.Request) (store.Partne
 		}
 		st := s.limiter.take(bucket)
 		h := w.Header()
-		h[hdrLimit] = []string{st.LimitText}
+		h[hdrLimit] = st.LimitHdr
 		h[hdrRemaining] = []string{strconv.Itoa(st.Remaining)}
-		h[hdrReset] = []string{st.ResetText}
+		h[hdrReset] = st.ResetHdr
 		if !st.Allowed {
 			wait := max(int(math.Ceil(st.Reset.Sub(s.limiter.now()).Seconds())), 1)
 			h.Set("Retry-After", strconv.Itoa(wait))

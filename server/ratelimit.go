@@ -11,8 +11,11 @@ import (
 // second at which the window resets. It runs on real time, not mock time: a
 // manual clock that never moves must not freeze the window.
 type rateLimiter struct {
-	limit     int
-	limitText string
+	limit int
+	// limitHdr and each window's resetHdr are header values made once and
+	// shared by every answer (nothing appends to them), so a request does
+	// not allocate them.
+	limitHdr []string
 	now       func() time.Time
 
 	mu        sync.Mutex
@@ -21,22 +24,22 @@ type rateLimiter struct {
 }
 
 type window struct {
-	start     time.Time
-	resetText string // the Unix second of the reset, formatted once per window
-	used      int
+	start    time.Time
+	resetHdr []string // the Unix second of the reset, formatted once per window
+	used     int
 }
 
 type rateState struct {
 	Limit     int
-	LimitText string
+	LimitHdr  []string
 	Remaining int
 	Reset     time.Time
-	ResetText string
+	ResetHdr  []string
 	Allowed   bool
 }
 
 func newRateLimiter(limit int, now func() time.Time) *rateLimiter {
-	return &rateLimiter{limit: limit, limitText: strconv.Itoa(limit), now: now, windows: map[string]*window{}}
+	return &rateLimiter{limit: limit, limitHdr: []string{strconv.Itoa(limit)}, now: now, windows: map[string]*window{}}
 }
 
 // take counts one request of key and reports the state after it.
@@ -50,14 +53,14 @@ func (l *rateLimiter) take(key string) rateState {
 			l.evictStale(now)
 		}
 		start := now.Truncate(time.Minute)
-		w = &window{start: start, resetText: strconv.FormatInt(start.Add(time.Minute).Unix(), 10)}
+		w = &window{start: start, resetHdr: []string{strconv.FormatInt(start.Add(time.Minute).Unix(), 10)}}
 		l.windows[key] = w
 	}
 	allowed := w.used < l.limit
 	if allowed {
 		w.used++
 	}
-	return rateState{Limit: l.limit, LimitText: l.limitText, Remaining: l.limit - w.used, Reset: w.start.Add(time.Minute), ResetText: w.resetText, Allowed: allowed}
+	return rateState{Limit: l.limit, LimitHdr: l.limitHdr, Remaining: l.limit - w.used, Reset: w.start.Add(time.Minute), ResetHdr: w.resetHdr, Allowed: allowed}
 }
 
 // evictStale drops finished windows, so keys seen once (such as the

@@ -64,7 +64,7 @@ func (s *partnerAPI) getWebhooks(w http.ResponseWriter, r *http.Request, p store
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, webhooksJSON{Identification: toWebhookJSON(ident), Billing: toWebhookJSON(billing)})
+	writeBody(w, http.StatusOK, s.webhooksBody.body(webhooksJSON{Identification: toWebhookJSON(ident), Billing: toWebhookJSON(billing)}))
 	return nil
 }
 
