@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"math"
 	"strconv"
 	"time"
 
@@ -94,7 +93,7 @@ func (t Thresholds) Core() (traffic.Thresholds, error) {
 		field string
 		v     *float64
 	}{{"minSuccess", t.MinSuccess}, {"minRate", t.MinRate}} {
-		if s.v != nil && !(*s.v >= 0 && *s.v <= 1) || s.v != nil && math.IsNaN(*s.v) {
+		if s.v != nil && !(*s.v >= 0 && *s.v <= 1) { // NaN fails too
 			return out, fieldErr(s.field, "%s must be from 0 to 1, got %s", s.field, strconv.FormatFloat(*s.v, 'g', -1, 64))
 		}
 	}
