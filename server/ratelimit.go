@@ -16,7 +16,7 @@ type rateLimiter struct {
 	// shared by every answer (nothing appends to them), so a request does
 	// not allocate them.
 	limitHdr []string
-	now       func() time.Time
+	now      func() time.Time
 
 	mu        sync.Mutex
 	windows   map[string]*window
