@@ -192,40 +192,57 @@ func (c *sendCmd) Run(e *env) error {
 	return nil
 }
 
-// streamChunk is how many events of a rated send are created at a time.
+// streamChunk is how many events of a long send are created at a time.
 const streamChunk = 1000
 
-// stream emits req; at a rate, it creates the events a chunk at a time,
-// each shortly before the first of them is due, so that a long send holds
-// a chunk or two of payloads rather than all of them. (A fault's share is
+// stream emits req a chunk at a time, so that a long send holds a chunk or
+// two of payloads rather than all of them. At a rate, each chunk is created
+// shortly before the first of its events is due. Without one, a chunk is
+// created once the one two before it has settled: the sender always has a
+// chunk queued, and each event is due when it is made. (A fault's share is
 // spread evenly within each chunk.)
 func stream(ctx context.Context, o *ops.Ops, req ops.Send) ([]string, error) {
 	count := *req.Count
 	// An order, a burst or one visitor span the whole send: those are made
 	// in one piece.
 	whole := (req.Order != "" && req.Order != ops.OrderCreation) || req.Burst != nil || req.SameVisitor
-	if req.Rate == "" || count <= streamChunk || whole {
+	if count <= streamChunk || whole {
 		out, err := o.Emit(req)
 		return out.DeliveryIDs, err
 	}
-	interval, err := ops.ParseRate(req.Rate)
-	if err != nil {
-		return nil, err
+	var interval time.Duration
+	if req.Rate != "" {
+		var err error
+		if interval, err = ops.ParseRate(req.Rate); err != nil {
+			return nil, err
+		}
 	}
 	start := o.Clock().Now()
 	ids := make([]string, 0, count)
+	var queued [][]string // the unrated chunks not yet seen settled
 	for off := 0; off < count; off += streamChunk {
-		at := start.Add(time.Duration(off) * interval)
-		// Created a chunk's span ahead, so the schedule never waits on it.
-		if err := o.Until(ctx, at.Add(-streamChunk*interval), false); err != nil {
-			return ids, err
-		}
 		part := req
-		part.Count, part.At = ops.N(min(streamChunk, count-off)), &at
+		part.Count = ops.N(min(streamChunk, count-off))
+		if interval > 0 {
+			at := start.Add(time.Duration(off) * interval)
+			// Created a chunk's span ahead, so the schedule never waits on it.
+			if err := o.Until(ctx, at.Add(-streamChunk*interval), false); err != nil {
+				return ids, err
+			}
+			part.At = &at
+		} else if len(queued) == 2 {
+			if err := o.Settle(ctx, queued[0], false); err != nil {
+				return ids, err
+			}
+			queued = queued[1:]
+		}
 		out, err := o.Emit(part)
 		ids = append(ids, out.DeliveryIDs...)
 		if err != nil {
 			return ids, err
+		}
+		if interval == 0 {
+			queued = append(queued, out.DeliveryIDs)
 		}
 	}
 	return ids, nil

@@ -87,6 +87,17 @@ func TestSendStreamsAndCountsPastTheDeliveryCap(t *testing.T) {
 	}
 }
 
+// Without a rate a long send is made a chunk at a time too, each once the
+// one two before it settled; every event still arrives.
+func TestSendUnratedStreams(t *testing.T) {
+	var total atomic.Int64
+	url := receiver(t, func(w http.ResponseWriter, r *http.Request) { total.Add(1) })
+	status, out, errs := runCLI(t, "send", "credits.low", "--url", url, "--count", "3500")
+	if status != ExitOK || total.Load() != 3500 || !strings.HasPrefix(out, "sent 3500 credits.low deliveries to "+url+": 3500 delivered") {
+		t.Errorf("status %d, receiver saw %d\n%s%s", status, total.Load(), out, errs)
+	}
+}
+
 // --same-visitor and --order reach the one grammar: three sessions of one
 // visitor, the newest sent first.
 func TestSendSameVisitorReversed(t *testing.T) {

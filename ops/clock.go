@@ -195,12 +195,7 @@ func (o *Ops) Until(ctx context.Context, t time.Time, move bool) error {
 // never past the last one. Forgotten deliveries (a reset) count as final.
 func (o *Ops) Settle(ctx context.Context, ids []string, move bool) error {
 	if o.manual == nil || !move {
-		for _, id := range ids {
-			if _, err := o.sender.Wait(ctx, id, sender.IsFinal); err != nil && !errors.Is(err, sender.ErrNotFound) {
-				return err
-			}
-		}
-		return nil
+		return o.sender.WaitFinal(ctx, ids)
 	}
 	for {
 		pending, err := o.Instant(ctx, ids)

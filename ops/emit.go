@@ -159,6 +159,13 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 		}
 		events[i] = e
 	}
+	// Building took time: a send timed from now is due from now, after it,
+	// not from before the payloads existed (which would make every event
+	// start late by the build time). One shift keeps the spacing.
+	var shift time.Duration
+	if p.at.IsZero() {
+		shift = max(o.clock.Now().Sub(start), 0)
+	}
 	// Handed to the sender in the order they are due, so that events due
 	// at one instant start in that order too.
 	byRank := make([]int, p.count)
@@ -168,6 +175,7 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 	ids := make([][]string, p.count)
 	for _, i := range byRank {
 		e := events[i]
+		e.d.At = e.d.At.Add(shift)
 		id, err := o.sender.Send(e.d)
 		if err != nil {
 			return Emitted{PartnerID: p.partnerID, DeliveryIDs: flatten(ids)}, senderErr(err)

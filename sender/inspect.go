@@ -178,6 +178,28 @@ func (s *Sender) WaitAll(ctx context.Context, q DeliveryQuery, show int) (waited
 	return len(left), pending, ids
 }
 
+// WaitFinal blocks until every delivery of ids that exists is final (or
+// dropped by Reset), or ctx ends. It looks the ids up once and checks
+// states, where a Wait per id would copy each delivery's details on every
+// change: a send of a million waits on it.
+func (s *Sender) WaitFinal(ctx context.Context, ids []string) error {
+	s.mu.Lock()
+	left := make([]*delivery, 0, len(ids))
+	for _, id := range ids {
+		if d, ok := s.lookupLocked(id); ok {
+			left = append(left, d)
+		}
+	}
+	s.mu.Unlock()
+	next := 0 // left[:next] are final
+	return s.waitFor(ctx, func() bool {
+		for next < len(left) && left[next].final() {
+			next++
+		}
+		return next == len(left)
+	})
+}
+
 // SigningSecret is the secret a delivery is signed with, captured at Send,
 // so that a receiver inside the mock verifies its retries correctly after
 // the webhook's secret changed.

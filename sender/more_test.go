@@ -187,3 +187,25 @@ func TestSendCanonicalFault(t *testing.T) {
 		t.Errorf("fault %q, header %q", info.Fault, r.header.Get(bullseye.SignatureHeader))
 	}
 }
+
+// WaitFinal waits for the deliveries it knows, skips ids it does not, and
+// gives up with its context.
+func TestWaitFinal(t *testing.T) {
+	h := newHarness(t, nil)
+	rc := newReceiver(t, h.clk, status(200))
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: rc.URL, Enabled: true})
+	now := h.send(t, Delivery{})
+	later := h.send(t, Delivery{At: t0.Add(time.Hour)})
+	if err := h.s.WaitFinal(h.ctx, []string{now, "no-such-delivery"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	cancel()
+	if err := h.s.WaitFinal(ctx, []string{now, later}); err == nil {
+		t.Error("WaitFinal returned nil for a delivery due in an hour on a clock that stands still")
+	}
+	h.drive(t)
+	if err := h.s.WaitFinal(h.ctx, []string{now, later}); err != nil {
+		t.Fatal(err)
+	}
+}
