@@ -14,8 +14,12 @@ if ! command -v wrk >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
 tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+# start runs in a command substitution (a subshell), so the servers' pids go
+# to a file: an array set there would be lost, and the servers left running.
+cleanup() {
+  [ -f "$tmp/pids" ] && while read -r p; do kill "$p" 2>/dev/null || true; done <"$tmp/pids"
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 go build -o "$tmp/mock" .
@@ -24,7 +28,7 @@ go build -o "$tmp/bare" ./scripts/benchapi
 # start CMD... : runs CMD in the background and echoes the URL from its first line.
 start() {
   "$@" >"$tmp/out.$$" 2>/dev/null &
-  pids+=($!)
+  echo $! >>"$tmp/pids"
   for _ in $(seq 100); do
     url=$(head -n1 "$tmp/out.$$" 2>/dev/null | grep -o 'http://[0-9.:]*' || true)
     [ -n "$url" ] && { echo "$url"; return; }
