@@ -41,8 +41,10 @@ key=bench-key
 mock=$(start "$tmp/mock" --addr 127.0.0.1:0 --api-key "$key" --rate-limit 1000000000)
 curl -fsS -X PUT "$mock/api/v1/partner/webhooks/identification" -H "X-Partner-API-Key: $key" \
   -d '{"url": "https://example.com/webhooks/identify", "secret": "s", "enabled": true}' >/dev/null
-curl -fsS "$mock/api/v1/partner/webhooks" -H "X-Partner-API-Key: $key" >"$tmp/body.json"
-bare=$(start "$tmp/bare" --body "$tmp/body.json")
+curl -fsS -D "$tmp/headers.txt" "$mock/api/v1/partner/webhooks" -H "X-Partner-API-Key: $key" >"$tmp/body.json"
+# The same body and the same headers (the vendor's X-RateLimit-* included):
+# what differs is the work behind them.
+bare=$(start "$tmp/bare" --body "$tmp/body.json" --headers "$tmp/headers.txt")
 
 rate() { wrk -t2 -c"$conns" -d"$duration" -H "X-Partner-API-Key: $key" "$1/api/v1/partner/webhooks" | awk '/Requests\/sec/ {print $2}'; }
 
