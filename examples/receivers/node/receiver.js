@@ -4,9 +4,11 @@
 // missing or wrong signature, acknowledges every valid event with 200 at
 // once, and processes each session_id once even when delivered twice.
 //
-//   BULLSEYE_WEBHOOK_SECRET=whsec_... node receiver.js [PORT]
+//   BULLSEYE_WEBHOOK_SECRET=whsec_... node receiver.js [[HOST:]PORT]
 //
-// It prints "listening on PORT" when ready (PORT 0 picks a free port).
+// It listens on 127.0.0.1 unless HOST says otherwise (0.0.0.0 for a mock in
+// a container to reach it), and prints "listening on PORT" when ready (PORT
+// 0 picks a free port).
 'use strict';
 const crypto = require('crypto');
 const http = require('http');
@@ -64,6 +66,9 @@ if (!secret) {
   console.error("set BULLSEYE_WEBHOOK_SECRET to the webhook's secret");
   process.exit(2);
 }
-server.listen(Number(process.argv[2] || 8000), '127.0.0.1', () => {
+const listen = process.argv[2] || '8000';
+const colon = listen.lastIndexOf(':');
+const host = (colon >= 0 && listen.slice(0, colon).replace(/^\[|\]$/g, '')) || '127.0.0.1';
+server.listen(Number(listen.slice(colon + 1)), host, () => {
   console.log(`listening on ${server.address().port}`);
 });

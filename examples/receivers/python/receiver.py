@@ -5,9 +5,11 @@ answers 401 to a missing or wrong signature, acknowledges every valid event
 with 200 at once, and processes each session_id once even when the vendor
 delivers it twice.
 
-    BULLSEYE_WEBHOOK_SECRET=whsec_... python3 receiver.py [PORT]
+    BULLSEYE_WEBHOOK_SECRET=whsec_... python3 receiver.py [[HOST:]PORT]
 
-It prints "listening on PORT" when ready (PORT 0 picks a free port).
+It listens on 127.0.0.1 unless HOST says otherwise (0.0.0.0 for a mock in a
+container to reach it), and prints "listening on PORT" when ready (PORT 0
+picks a free port).
 """
 import hashlib
 import hmac
@@ -68,7 +70,10 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     if not SECRET:
         sys.exit("set BULLSEYE_WEBHOOK_SECRET to the webhook's secret")
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    host, _, port = (sys.argv[1] if len(sys.argv) > 1 else "8000").rpartition(":")
+    # The vendor retries in bursts: a deeper listen queue than the default 5
+    # keeps a burst from waiting on the kernel's SYN retries.
+    ThreadingHTTPServer.request_queue_size = 128
+    server = ThreadingHTTPServer((host.strip("[]") or "127.0.0.1", int(port)), Handler)
     print(f"listening on {server.server_address[1]}", flush=True)
     server.serve_forever()
