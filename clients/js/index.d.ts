@@ -622,8 +622,8 @@ export class Client {
 
   /** GET /_mock/traffic: the load report, with the thresholds' verdicts when given. */
   traffic(thresholds?: TrafficThresholds): Promise<TrafficReport>;
-  /** GET /_mock/traffic.svg (SVG text) */
-  trafficSvg(query?: Record<string, string | number | boolean | undefined>): Promise<string>;
+  /** GET /_mock/traffic.svg (SVG text): the report drawn, with the same thresholds as traffic(). */
+  trafficSvg(thresholds?: TrafficThresholds): Promise<string>;
 
   /** The URL of the built-in receiver name, to configure as a webhook URL. */
   sinkUrl(name: string): string;

@@ -638,9 +638,9 @@ export class Client {
     return this.#t.request('GET', '/_mock/traffic', { query });
   }
 
-  /** GET /_mock/traffic.svg: the traffic plotted, as SVG text. */
-  trafficSvg(query = {}) {
-    return this.#t.request('GET', '/_mock/traffic.svg', { query, accept: 'text', headers: { Accept: 'image/svg+xml' } });
+  /** GET /_mock/traffic.svg: the traffic plotted, as SVG text (thresholds as for traffic()). */
+  trafficSvg(thresholds = {}) {
+    return this.#t.request('GET', '/_mock/traffic.svg', { query: thresholds, accept: 'text', headers: { Accept: 'image/svg+xml' } });
   }
 
   // ---- The built-in sink ----
