@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/mock"
@@ -38,7 +39,10 @@ func (c *runCmd) Run(e *env) error {
 		}
 		if err != nil {
 			if rep == nil {
-				return usageError{fmt.Errorf("%s: %w", s.File, err)}
+				if !strings.HasPrefix(err.Error(), s.File+":") { // a refusal at a line names the file already
+					err = fmt.Errorf("%s: %w", s.File, err)
+				}
+				return usageError{err}
 			}
 			reports = append(reports, rep)
 			if e.ctx.Err() != nil {
@@ -51,6 +55,7 @@ func (c *runCmd) Run(e *env) error {
 	if c.Report == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(reports); err != nil {
 			return err
 		}

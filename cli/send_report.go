@@ -65,6 +65,7 @@ func (f loadFlags) report(e *env, o *ops.Ops, th ops.Thresholds, summary string,
 	if f.Report == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		err = enc.Encode(rep)
 	} else {
 		fmt.Fprintln(e.stdout, summary)

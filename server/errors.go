@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -178,12 +179,22 @@ var (
 // writeJSON writes v with its status. http.Error is never used: it would
 // turn the content type into text/plain.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
+	body, err := marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		body = []byte(`{"code":"InternalError","message":"internal error","details":{}}`)
+		body = []byte(`{"code":"InternalError","message":"internal error","details":{}}` + "\n")
 	}
-	writeBody(w, status, append(body, '\n'))
+	writeBody(w, status, body)
+}
+
+// marshal is v's JSON and a newline, with <, > and & as they are: this is
+// an API, not HTML, and a threshold's "<=" should read as written.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return b.Bytes(), err
 }
 
 // writeBody writes a JSON body, which ends in a newline, in one Write.
@@ -210,11 +221,10 @@ func (m *memo[T]) body(v T) []byte {
 	if e := m.last.Load(); e != nil && e.v == v {
 		return e.body
 	}
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil { // a comparable value of strings and bools: never
 		panic(err)
 	}
-	b = append(b, '\n')
 	m.last.Store(&memoized[T]{v: v, body: b})
 	return b
 }
