@@ -241,3 +241,35 @@ func TestUITraffic(t *testing.T) {
 		t.Fatalf("the plot did not follow new traffic: %v", err)
 	}
 }
+
+// On the vendor's schedule (attempts at 0, 1m, 6m and 36m) the attempts'
+// points on the time axis stand well apart, the first two included.
+func TestUITimelineReadsTheVendorsSchedule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	exe := browser(t)
+	h := newHarness(t, nil)
+	h.must(t, 200, "PUT", "/_mock/sink/down", `{"statuses": [503]}`)
+	h.webhookToSink(t, "down", "s")
+	id := h.emit(t, `{"type": "visitor.identified"}`)[0]
+	h.settle(t)
+	h.must(t, 200, "POST", "/_mock/clock/advance", `{"by": "2h"}`)
+	tctx := openInspector(t, exe, h.url+"/_mock/ui")
+	if err := chromedp.Do(tctx,
+		chromedp.WaitVisible(css(`tr[data-id="`+id+`"][data-state="failed"]`)),
+		chromedp.Click(css(`tr[data-id="`+id+`"]`)),
+		chromedp.WaitVisible(css(`#timeline g.point[data-offset-ms="2160000"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	xs, err := chromedp.Run(tctx, chromedp.Evaluate[[]float64](`[...document.querySelectorAll("#timeline g.point circle")].map((c) => parseFloat(c.getAttribute("cx")))`))
+	if err != nil || len(xs) != 4 {
+		t.Fatalf("points at %v (%v), want four", xs, err)
+	}
+	for i := 1; i < len(xs); i++ {
+		if gap := xs[i] - xs[i-1]; gap < 15 {
+			t.Errorf("attempts %d and %d are %.1f%% apart on the axis (%v); want at least 15%%", i, i+1, gap, xs)
+		}
+	}
+}

@@ -130,11 +130,15 @@ function drawTimeline(d) {
   const svg = $("#timeline");
   if (!points.length) { svg.innerHTML = ""; return; }
   const t0 = points[0].t;
-  const span = Math.max(points[points.length - 1].t - t0, 60000);
-  const x = (t) => 4 + 92 * (t - t0) / span + "%";
+  // A log axis (from 10 s on): the vendor's schedule, 0, 1m, 6m and 36m,
+  // reads as four points a third apart, where a linear one crowds the first
+  // two into the left edge.
+  const scale = (dt) => Math.log1p(dt / 10000);
+  const span = scale(Math.max(points[points.length - 1].t - t0, 60000));
+  const x = (t) => (4 + 92 * scale(t - t0) / span).toFixed(2) + "%";
   const colour = { delivered: "#1a7f37", failed: "#c62828", retrying: "#b26a00", canceled: "#777", next: "#0b5cad" };
   svg.innerHTML = `<line x1="2%" x2="98%" y1="45" y2="45" stroke="#bbb"/>` + points.map((p) => `
-    <g class="point ${esc(p.cls)}">
+    <g class="point ${esc(p.cls)}" data-offset-ms="${p.t - t0}">
       <circle cx="${x(p.t)}" cy="45" r="7" fill="${p.cls === "next" ? "none" : colour[p.cls] || "#333"}" stroke="${colour[p.cls] || "#333"}" stroke-width="2"/>
       <text x="${x(p.t)}" y="25" text-anchor="middle" font-size="12">${esc(p.label)}</text>
       <text x="${x(p.t)}" y="72" text-anchor="middle" font-size="11" fill="#555">${offset(p.t - t0)}</text>
