@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -47,6 +48,25 @@ func TestUIInspector(t *testing.T) {
 		chromedp.Click(css(row)),
 		chromedp.WaitVisible(css(`#attempts li[data-attempt="1"][data-status="retrying"]`)),
 		chromedp.WaitVisible(css(`#timeline g.point.next`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// An opened panel stays open across refreshes.
+	if err := chromedp.Do(tctx, chromedp.Click(css(`#attempts li[data-attempt="1"] details summary`))); err != nil {
+		t.Fatal(err)
+	}
+	refreshes, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.body.dataset.refreshes`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(refreshes)
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](fmt.Sprintf(`Number(document.body.dataset.refreshes) >= %d`, n+2))); err != nil {
+		t.Fatal(err)
+	}
+	if open, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.querySelector('#attempts li[data-attempt="1"] details').open`)); err != nil || !open {
+		t.Errorf("the request-headers panel closed on a refresh (%v)", err)
+	}
+	if err := chromedp.Do(tctx,
 		// Redeliver: the sink answers 200 this time.
 		chromedp.Click(css(`#redeliver`)),
 		chromedp.WaitVisible(css(`#d-msg[data-new-id]`)),

@@ -11,6 +11,7 @@ let selected = "";
 let busy = false;
 let again = false;
 let view = "deliveries";
+let attemptsHTML = ""; // what #attempts holds, to rebuild it only on a change
 
 // authHeaders carry the admin token, if one was typed.
 function authHeaders() {
@@ -73,6 +74,7 @@ async function refresh(soon) {
     $("#advance").hidden = !clock.manual;
     $("#advance").disabled = !clock.nextDue;
     $("#status").textContent = "";
+    document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1); // for tests to wait on
   } catch (e) {
     $("#status").textContent = e.message;
   } finally {
@@ -111,14 +113,22 @@ async function showDetail(id) {
     webhook · organization <code>${esc(short(d.organizationId))}</code>${d.fault ? " · fault <b>" + esc(d.fault) + "</b>" : ""}
     ${d.duplicateOf ? " · duplicate of <code>" + esc(short(d.duplicateOf)) + "</code>" : ""}`;
   drawTimeline(d);
-  $("#attempts").innerHTML = d.attempts.map((a) => `
+  // The list is rebuilt only when an attempt changed, and the panels the
+  // user opened stay open when it is: a refresh never closes them.
+  const list = $("#attempts");
+  const html = d.attempts.map((a) => `
     <li data-attempt="${a.attempt}" data-status="${esc(a.status)}">
       <b class="${esc(a.status)}">${esc(a.status)}</b> ${a.statusCode || "no response"} · ${esc(time(a.attemptedAt))}
       ${a.scheduledAt ? "(due " + esc(time(a.scheduledAt)) + ")" : ""} · ${a.responseTimeMs} ms · ${esc(a.url)}
       ${a.error ? "<br><i>" + esc(a.error) + "</i>" : ""}
-      <details><summary>request headers</summary><pre>${esc(Object.entries(a.requestHeaders || {}).map(([k, v]) => k + ": " + v.join(", ")).join("\n"))}</pre></details>
-      <details><summary>response</summary><pre>${esc(a.responseExcerpt)}</pre></details>
+      <details data-key="${esc(d.id)}/${a.attempt}/headers"><summary>request headers</summary><pre>${esc(Object.entries(a.requestHeaders || {}).map(([k, v]) => k + ": " + v.join(", ")).join("\n"))}</pre></details>
+      <details data-key="${esc(d.id)}/${a.attempt}/response"><summary>response</summary><pre>${esc(a.responseExcerpt)}</pre></details>
     </li>`).join("");
+  if (html !== attemptsHTML) {
+    const open = new Set([...list.querySelectorAll("details[open]")].map((e) => e.dataset.key));
+    list.innerHTML = attemptsHTML = html;
+    for (const e of list.querySelectorAll("details")) e.open = open.has(e.dataset.key);
+  }
   $("#payload").textContent = d.payload ? JSON.stringify(d.payload, null, 2) : d.payloadRaw;
 }
 
