@@ -124,8 +124,7 @@ func (c *sendCmd) progress(e *env, o *ops.Ops) (stop func()) {
 		if int64(st.Sent) > bar.GetMax64() {
 			bar.ChangeMax64(int64(st.Sent)) // duplicates and replays
 		}
-		rep, _ := o.Traffic(ops.Thresholds{})
-		bar.Describe(progressLine(st.Failed, rep))
+		bar.Describe(progressLine(st.Failed, o.TrafficGlance()))
 		_ = bar.Set64(int64(st.Delivered + st.Failed + st.Canceled))
 	}
 	go func() {
@@ -149,14 +148,14 @@ func (c *sendCmd) progress(e *env, o *ops.Ops) (stop func()) {
 
 // progressLine is the bar's description: what a user watching a long send
 // wants besides the count.
-func progressLine(failed uint64, r traffic.Report) string {
+func progressLine(failed uint64, g traffic.Glance) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "p99 %s", time.Duration(r.LatencyMs.P99*float64(time.Millisecond)).Round(time.Microsecond))
+	fmt.Fprintf(&b, "p99 %s", g.P99.Round(time.Microsecond))
 	if failed > 0 {
 		fmt.Fprintf(&b, ", %d failed", failed)
 	}
-	if r.Late.Count > 0 {
-		fmt.Fprintf(&b, ", %d late", r.Late.Count)
+	if g.Late > 0 {
+		fmt.Fprintf(&b, ", %d late", g.Late)
 	}
 	return b.String()
 }

@@ -122,6 +122,10 @@ func (o *Ops) Traffic(th Thresholds) (traffic.Report, error) {
 	return rep, nil
 }
 
+// TrafficGlance is the p99 and late count of the traffic so far, for a
+// progress display.
+func (o *Ops) TrafficGlance() traffic.Glance { return o.traffic.Total().Glance() }
+
 // TrafficWindow records the attempts from now until close: a scenario
 // run's own traffic in a mock that carries other traffic too.
 func (o *Ops) TrafficWindow() (*traffic.Recorder, func()) { return o.traffic.Window() }

@@ -253,6 +253,22 @@ func (r *Recorder) widen() {
 	r.buckets, r.width = merged, r.width*2
 }
 
+// Glance is the little a progress display shows, cheap enough to read
+// several times a second: a whole Report walks every histogram while the
+// sender waits on the lock.
+type Glance struct {
+	P99  time.Duration
+	Late int64
+}
+
+// Glance reads the p99 latency and the late count so far.
+func (r *Recorder) Glance() Glance {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p99 := time.Duration(r.all.latency.ValueAtQuantile(99)) * time.Microsecond
+	return Glance{P99: min(p99, r.all.max), Late: r.late}
+}
+
 // Report summarises what was recorded.
 func (r *Recorder) Report() Report {
 	r.mu.Lock()

@@ -410,3 +410,12 @@ func BenchmarkRecorderMemory(b *testing.B) {
 		runtime.KeepAlive(r)
 	}
 }
+
+func TestGlanceAgreesWithTheReport(t *testing.T) {
+	r := NewRecorder()
+	steady(r, 1000, 100, func(i int) time.Duration { return time.Duration(i+1) * time.Millisecond })
+	g, rep := r.Glance(), r.Report()
+	if ms(g.P99) != rep.LatencyMs.P99 || g.Late != rep.Late.Count {
+		t.Errorf("glance %+v, report p99 %v late %d", g, rep.LatencyMs.P99, rep.Late.Count)
+	}
+}
