@@ -13,6 +13,9 @@ import (
 	"time"
 )
 
+// APIPrefix is where the Partner API lives, as on the real service.
+const APIPrefix = "/api/v1"
+
 // Webhook kinds, as the Partner API names its two webhooks
 // (PUT /partner/webhooks/identification and .../billing).
 const (

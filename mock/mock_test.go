@@ -329,6 +329,9 @@ func TestBillingPayloadsNameTheStoresAllocation(t *testing.T) {
 	m := startMock(t, Config{Clock: clk})
 	key, partner := DefaultAPIKey, m.Partners()[0].ID
 	org := m.Partners()[0].OrganizationIDs[0]
+	for _, kind := range bullseye.Kinds() {
+		call(t, m, key, "PUT", "/partner/webhooks/"+kind, `{"url": "`+m.URL()+`/_mock/sink/billing", "enabled": true}`)
+	}
 	alloc := call(t, m, key, "PUT", "/partner/organizations/"+org+"/credits", `{"credits": 2000}`)["allocation"].(map[string]any)
 	if _, err := m.ops.Emit(ops.Send{PartnerID: partner, Type: bullseye.EventVisitorIdentified, Organization: org, Count: ops.N(3)}); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
+	"github.com/bullseye-mock/bullseye-mock/store"
 )
 
 // The checks of a request: everything Emit refuses, field by field, with
@@ -55,11 +56,11 @@ func (o *Ops) prepare(s Send) (plan, error) {
 	if p.orgs, err = o.organizations(p.partnerID, orgField, orgRef); err != nil {
 		return p, err
 	}
+	hook, err := o.store.Webhook(p.partnerID, p.kind)
+	if err != nil {
+		return p, err
+	}
 	if p.dialect == "" {
-		hook, err := o.store.Webhook(p.partnerID, p.kind)
-		if err != nil {
-			return p, err
-		}
 		p.dialect = hook.Dialect
 	}
 	now := o.clock.Now()
@@ -89,7 +90,26 @@ func (o *Ops) prepare(s Send) (plan, error) {
 			return p, err
 		}
 	}
+	// Last: a request wrong in itself hears about that first.
+	if !s.EvenIfDisabled {
+		if err := WebhookReady(hook, p.kind); err != nil {
+			return p, &FieldError{Field: "type", Msg: err.Error() + " (or set evenIfDisabled to have the deliveries canceled, as the vendor does)"}
+		}
+	}
 	return p, nil
+}
+
+// WebhookReady refuses a webhook that the vendor would not deliver to: one
+// with no URL or disabled. The sender cancels such deliveries when they fall
+// due; a caller that did not mean that gets told at once instead.
+func WebhookReady(hook store.Webhook, kind string) error {
+	switch {
+	case hook.URL == "":
+		return fmt.Errorf("the %s webhook has no url: configure it with PUT %s/partner/webhooks/%s", kind, bullseye.APIPrefix, kind)
+	case !hook.Enabled:
+		return fmt.Errorf("the %s webhook is disabled: enable it with PUT %s/partner/webhooks/%s", kind, bullseye.APIPrefix, kind)
+	}
+	return nil
 }
 
 func checkSend(s Send) (plan, error) {

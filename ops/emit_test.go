@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ func newOps(t testing.TB, orgs int) (*Ops, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ready(t, st, p.ID)
 	gen := fixtures.New(1)
 	for i := 0; i < orgs; i++ {
 		o := gen.NewOrganization(epoch)
@@ -38,6 +40,56 @@ func newOps(t testing.TB, orgs int) (*Ops, string) {
 		t.Fatal(err)
 	}
 	return New(Config{Store: st, Sender: snd, Fixtures: gen, Clock: clk}), p.ID
+}
+
+// ready gives a partner both webhooks, enabled, at a URL nothing is sent to
+// (the sender is never started).
+func ready(t testing.TB, st *store.Store, partnerID string) {
+	t.Helper()
+	url, on := "http://127.0.0.1:9/hook", true
+	for _, kind := range bullseye.Kinds() {
+		if _, err := st.UpdateWebhook(partnerID, kind, store.WebhookPatch{URL: &url, Enabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A webhook the vendor would not deliver to is refused at once, saying
+// which and how to mend it, with nothing created; evenIfDisabled asks for
+// the deliveries anyway, and the sender cancels them as the vendor does.
+func TestEmitRefusesAWebhookThatCannotDeliver(t *testing.T) {
+	off, empty := false, ""
+	for _, c := range []struct {
+		name  string
+		patch store.WebhookPatch
+		msg   string
+	}{
+		{"no url", store.WebhookPatch{URL: &empty}, "the identification webhook has no url: configure it with PUT /api/v1/partner/webhooks/identification"},
+		{"disabled", store.WebhookPatch{Enabled: &off}, "the identification webhook is disabled: enable it with PUT /api/v1/partner/webhooks/identification"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o, partner := newOps(t, 1)
+			if _, err := o.store.UpdateWebhook(partner, bullseye.KindIdentification, c.patch); err != nil {
+				t.Fatal(err)
+			}
+			_, err := o.Emit(Send{PartnerID: partner, Type: bullseye.EventVisitorIdentified, Count: N(3)})
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != "type" || !strings.HasPrefix(fe.Msg, c.msg) || !strings.Contains(fe.Msg, "evenIfDisabled") {
+				t.Fatalf("got %v, want a type error %q naming evenIfDisabled", err, c.msg)
+			}
+			if st := o.Stats(); st.Sent != 0 {
+				t.Errorf("a refused request created %d deliveries", st.Sent)
+			}
+			// The other kind is untouched and still delivers.
+			if _, err := o.Emit(Send{PartnerID: partner, Type: bullseye.EventCreditsLow}); err != nil {
+				t.Errorf("billing: %v", err)
+			}
+			out, err := o.Emit(Send{PartnerID: partner, Type: bullseye.EventVisitorIdentified, Count: N(3), EvenIfDisabled: true})
+			if err != nil || len(out.DeliveryIDs) != 3 {
+				t.Fatalf("evenIfDisabled: %v, %v", out.DeliveryIDs, err)
+			}
+		})
+	}
 }
 
 func TestFaultApplies(t *testing.T) {

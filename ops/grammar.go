@@ -54,6 +54,10 @@ type Send struct {
 	// Burst sends the events in groups of Burst at once, the groups spaced
 	// so that Rate holds on average: the spike after an outage.
 	Burst *int `json:"burst,omitempty"`
+	// EvenIfDisabled creates the deliveries although the webhook is disabled
+	// or has no URL; the sender then cancels them as the vendor does
+	// ("canceled: webhook disabled"). Without it such a request is refused.
+	EvenIfDisabled bool `json:"evenIfDisabled,omitempty"`
 }
 
 // The orders of Send.Order.

@@ -14,7 +14,7 @@ import (
 
 var sampleReports = []*Report{
 	{Name: "ok", File: "a.yaml", Passed: true, Deliveries: 1, MockTime: "6m0s", Expects: []Outcome{{Line: 3, Col: 5, Held: true}}},
-	{Name: "bad", File: "b.yaml", Deliveries: 2, MockTime: "0s", Error: "line 9: boom", Expects: []Outcome{{Line: 4, Col: 5, Message: "delivery 1: failed, want delivered"}}},
+	{Name: "bad", File: "b.yaml", Deliveries: 2, MockTime: "0s", Error: "b.yaml:9:5: boom", Expects: []Outcome{{Line: 4, Col: 5, Message: "delivery 1: failed, want delivered"}}},
 }
 
 func TestWriteText(t *testing.T) {
@@ -26,7 +26,7 @@ func TestWriteText(t *testing.T) {
   ok    a.yaml:3:5 expect
 FAIL bad (b.yaml): 2 deliveries, 0s of mock time
   FAIL  b.yaml:4:5 expect: delivery 1: failed, want delivered
-  ERROR line 9: boom
+  ERROR b.yaml:9:5: boom
 2 scenarios: 1 passed, 1 failed
 `
 	if b.String() != want {

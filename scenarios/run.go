@@ -283,7 +283,7 @@ func (r *runner) steps(ctx context.Context, steps []Step) error {
 			return err
 		}
 		if err := r.step(ctx, st); err != nil {
-			return fmt.Errorf("line %d: %w", st.Line, err)
+			return fmt.Errorf("%s:%d:%d: %w", r.s.File, st.Line, st.Col, err)
 		}
 	}
 	return nil

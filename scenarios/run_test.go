@@ -378,3 +378,18 @@ steps:
 		t.Errorf("traffic in the report: %+v", tr)
 	}
 }
+
+// A send step for a webhook with no URL stops the run at the step's
+// file:line:col, saying what to mend; evenIfDisabled asks for the cancel.
+func TestSendForAWebhookWithoutURL(t *testing.T) {
+	m := startMock(t, mock.Config{Clock: clock.NewManual(scenarios.StartTime())})
+	opts := scenarios.Options{APIKey: m.Partners()[0].Key}
+	rep, err := scenarios.Run(context.Background(), m.Ops(), mustParse(t, "steps:\n  - send: {type: visitor.identified}\n"), opts)
+	if err != nil || rep.Passed || !strings.HasPrefix(rep.Error, "t.yaml:2:5: the identification webhook has no url") {
+		t.Errorf("%v, %+v", err, rep)
+	}
+	src := "steps:\n  - send: {type: visitor.identified, evenIfDisabled: true}\n  - wait: settled\n  - expect: {state: canceled, attempts: 1}\n"
+	if rep, err := scenarios.Run(context.Background(), m.Ops(), mustParse(t, src), opts); err != nil || !rep.Passed || rep.Deliveries != 1 {
+		t.Errorf("evenIfDisabled: %v, %+v", err, rep)
+	}
+}

@@ -15,6 +15,7 @@ import (
 // Retry-After when the mock is full now and will drain.
 func TestPendingBudget(t *testing.T) {
 	h := newHarness(t, func(c *mock.Config) { c.MaxPending = 10; c.MaxPendingBytes = 1 << 20 })
+	h.webhookToSink(t, "budget", "")
 	pending := func() float64 {
 		t.Helper()
 		return h.must(t, 200, "GET", "/_mock/deliveries?state=scheduled", "")["total"].(float64)
@@ -55,6 +56,7 @@ func TestPendingBudget(t *testing.T) {
 // reserved while a request creates its deliveries.
 func TestPendingBudgetUnderConcurrency(t *testing.T) {
 	h := newHarness(t, func(c *mock.Config) { c.MaxPending = 10 })
+	h.webhookToSink(t, "budget", "")
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() {

@@ -464,6 +464,7 @@ func TestReplayAfterDelivery(t *testing.T) {
 // reversed burst of one visitor's sessions.
 func TestDeliveryFaultsThroughTheControlAPI(t *testing.T) {
 	h := newHarness(t, nil)
+	h.webhookToSink(t, "faults", "")
 	ids := h.emit(t, `{"type": "visitor.identified", "count": 4, "rate": "1/s", "burst": 2, "order": "reversed", "sameVisitor": true, "delay": "1m"}`)
 	var due []string
 	emails := map[any]bool{}

@@ -360,11 +360,39 @@ func TestControlClockNotManual(t *testing.T) {
 	}
 }
 
+// An event for a webhook the vendor would not deliver to is refused as the
+// test webhook is, with nothing created, unless asked for on purpose: then
+// the deliveries are made and canceled at their due time.
+func TestControlEventsForAWebhookThatCannotDeliver(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.call(t, "POST", "/_mock/events", `{"type": "visitor.identified", "count": 2}`)
+	wantError(t, r, 400, "BadRequest", "the identification webhook has no url: configure it with PUT /api/v1/partner/webhooks/identification (or set evenIfDisabled")
+	if d := r.obj(t)["details"].(map[string]any); d["field"] != "type" {
+		t.Errorf("details = %v", d)
+	}
+	h.webhookToSink(t, "off", "")
+	h.must(t, 200, "PUT", "/api/v1/partner/webhooks/identification", `{"enabled": false}`)
+	wantError(t, h.call(t, "POST", "/_mock/events", `{"type": "visitor.identified"}`), 400, "BadRequest", "the identification webhook is disabled: enable it with PUT")
+	if n := h.deliveryCount(t); n != 0 {
+		t.Fatalf("refused requests created %v deliveries", n)
+	}
+	ids := h.emit(t, `{"type": "visitor.identified", "count": 2, "evenIfDisabled": true}`)
+	h.settle(t)
+	for _, id := range ids {
+		d := h.must(t, 200, "GET", "/_mock/deliveries/"+id, "")
+		if d["state"] != "canceled" {
+			t.Errorf("%s: state %v, want canceled", id, d["state"])
+		}
+	}
+	// The billing webhook was never configured either.
+	wantError(t, h.call(t, "POST", "/_mock/events", `{"type": "credits.low"}`), 400, "BadRequest", "the billing webhook has no url")
+}
+
 func TestControlListFilterAndPaging(t *testing.T) {
 	h := newHarness(t, nil)
 	h.webhookToSink(t, "list", "")
 	h.emit(t, `{"type": "visitor.identified", "count": 3}`)
-	h.emit(t, `{"type": "visitor.identified", "apiKey": "key-b"}`) // no webhook: canceled
+	h.emit(t, `{"type": "visitor.identified", "apiKey": "key-b", "evenIfDisabled": true}`) // no webhook: canceled
 	h.settle(t)
 	v := h.must(t, 200, "GET", "/_mock/deliveries?pageSize=2", "")
 	if v["total"] != 4.0 || len(v["deliveries"].([]any)) != 2 || v["pageSize"] != 2.0 {

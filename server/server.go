@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/ops"
@@ -24,7 +25,7 @@ import (
 )
 
 // APIPrefix is where the Partner API lives, as on the real service.
-const APIPrefix = "/api/v1"
+const APIPrefix = bullseye.APIPrefix
 
 // DefaultRateLimit is the vendor's limit: requests per minute per partner.
 const DefaultRateLimit = 1000

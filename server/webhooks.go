@@ -136,11 +136,8 @@ func (s *partnerAPI) testWebhook(w http.ResponseWriter, r *http.Request, p store
 	if err != nil {
 		return err
 	}
-	switch {
-	case hook.URL == "":
-		return Errorf(CodeBadRequest, "the %s webhook has no url: configure it with PUT %s/partner/webhooks/%s", *body.Type, APIPrefix, *body.Type)
-	case !hook.Enabled:
-		return Errorf(CodeBadRequest, "the %s webhook is disabled: enable it with PUT %s/partner/webhooks/%s", *body.Type, APIPrefix, *body.Type)
+	if err := ops.WebhookReady(hook, *body.Type); err != nil {
+		return Errorf(CodeBadRequest, "%v", err).With("field", "type")
 	}
 	out, err := s.emitter.Emit(ops.Send{PartnerID: p.ID, Type: event})
 	if err != nil {

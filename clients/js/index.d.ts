@@ -232,6 +232,8 @@ export interface Send {
   sameVisitor?: boolean;
   jitter?: Duration;
   burst?: number;
+  /** Create the deliveries although the webhook is disabled or has no URL (they are canceled); else a 400. */
+  evenIfDisabled?: boolean;
 }
 export interface Triggered {
   deliveryIds: string[];

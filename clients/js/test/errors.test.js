@@ -59,9 +59,18 @@ test('404s name what is missing', async () => {
   await refused(client.partner.organization('00000000-0000-0000-0000-000000000000'), 404, 'NotFound');
 });
 
+test('an event for a webhook with no URL is a 400 unless asked for with evenIfDisabled', async () => {
+  const { client } = mock;
+  const err = await refused(client.trigger('visitor.identified'), 400, 'BadRequest', { field: 'type' });
+  assert.match(err.message, /the identification webhook has no url: configure it with PUT/);
+  assert.equal((await client.deliveries()).total, 0);
+  const { deliveryIds: [id] } = await client.trigger('visitor.identified', { evenIfDisabled: true });
+  assert.equal((await client.waitForDelivery(id, { state: 'canceled', timeout: '5s' })).state, 'canceled');
+});
+
 test('query parameters are checked: a wait longer than 5m is a 400', async () => {
   const { client } = mock;
-  const { deliveryIds: [id] } = await client.trigger('visitor.identified');
+  const { deliveryIds: [id] } = await client.trigger('visitor.identified', { evenIfDisabled: true });
   await refused(client.waitForDelivery(id, { timeout: '6m' }), 400, 'BadRequest', { parameter: 'timeout' });
   await refused(client.deliveries({ pageSize: 1000 }), 400, 'BadRequest');
 });

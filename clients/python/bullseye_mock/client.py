@@ -526,6 +526,7 @@ class Client:
         burst: Optional[int] = None,
         api_key: Optional[str] = None,
         partner_id: Optional[str] = None,
+        even_if_disabled: Optional[bool] = None,
         **extra: Any,
     ) -> List[str]:
         """``POST /_mock/events``: build payloads and hand them to the sender; the delivery ids, in order.
@@ -536,6 +537,8 @@ class Client:
         ``{"replay": "1h"}``. ``policy`` is ``{"delays": ["1m"], "attempts": 2, "timeout": "5s"}``.
         Keys not named here pass through ``extra`` as the mock spells them.
         A duplicate adds a delivery id right after its original's.
+        An event for a disabled or URL-less webhook is a 400 unless
+        ``even_if_disabled`` asks for deliveries the mock then cancels.
         """
         body: Dict[str, Any] = _compact(
             {
@@ -555,6 +558,7 @@ class Client:
                 "burst": burst,
                 "apiKey": api_key,
                 "partnerId": partner_id,
+                "evenIfDisabled": even_if_disabled,
             }
         )
         body.update(extra)

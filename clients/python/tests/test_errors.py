@@ -35,6 +35,17 @@ def test_a_bad_event_request_names_its_field(bullseye_mock: Client) -> None:
     assert bullseye_mock.deliveries()["total"] == 0  # a bad request creates nothing
 
 
+def test_an_event_for_a_webhook_without_url_is_refused_unless_asked_for(bullseye_mock: Client) -> None:
+    # The fixture's mock has no webhook configured.
+    with pytest.raises(BullseyeMockError) as e:
+        bullseye_mock.trigger("visitor.identified")
+    assert (e.value.status, e.value.details) == (400, {"field": "type"})
+    assert e.value.message.startswith("the identification webhook has no url: configure it with PUT")
+    assert bullseye_mock.deliveries()["total"] == 0
+    [delivery_id] = bullseye_mock.trigger("visitor.identified", even_if_disabled=True)
+    assert bullseye_mock.wait_for_delivery(delivery_id, "canceled", timeout="5s")["state"] == "canceled"
+
+
 def test_not_found_method_not_allowed_and_bad_bodies(bullseye_mock: Client) -> None:
     with pytest.raises(BullseyeMockError) as e:
         bullseye_mock.delivery("nope")
