@@ -34,8 +34,9 @@ func TestLayers(t *testing.T) {
 		"apifault": {"journal"},
 		"fixtures": {"bullseye"},
 		"traffic":  nil,
-		"sender":   {"bullseye", "clock", "traffic"},
-		"ops":      {"apifault", "bullseye", "clock", "fixtures", "journal", "sender", "store", "traffic"},
+		"feed":     nil,
+		"sender":   {"bullseye", "clock", "feed", "traffic"},
+		"ops":      {"apifault", "bullseye", "clock", "feed", "fixtures", "journal", "sender", "store", "traffic"},
 		"check":    {"bullseye", "fixtures", "junit"},
 		"junit":    nil,
 	}

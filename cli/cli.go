@@ -158,7 +158,7 @@ func defaults() kong.Vars {
 		"default_max_body": strconv.Itoa(mock.DefaultMaxBody), "default_workers": strconv.Itoa(mock.DefaultWorkers),
 		"default_per_endpoint": strconv.Itoa(mock.DefaultPerEndpoint), "default_log_cap": strconv.Itoa(mock.DefaultLogCap),
 		"default_delivery_cap": strconv.Itoa(mock.DefaultDeliveryCap),
-		"default_journal_cap":  strconv.Itoa(mock.DefaultJournalCap), "default_max_pending": strconv.Itoa(mock.DefaultMaxPending), "default_max_pending_bytes": strconv.Itoa(mock.DefaultMaxPendingBytes), "default_shutdown_timeout": mock.DefaultShutdownTimeout.String(),
+		"default_journal_cap":  strconv.Itoa(mock.DefaultJournalCap), "default_stream_buffer": strconv.Itoa(mock.DefaultStreamBuffer), "default_max_pending": strconv.Itoa(mock.DefaultMaxPending), "default_max_pending_bytes": strconv.Itoa(mock.DefaultMaxPendingBytes), "default_shutdown_timeout": mock.DefaultShutdownTimeout.String(),
 		"default_delays": bullseye.FormatDelays(bullseye.DefaultDelays()), "default_attempts": strconv.Itoa(bullseye.DefaultAttempts),
 		"default_timeout": bullseye.DefaultTimeout.String(), "default_grace": ops.DefaultGrace.String(),
 		"event_types": strings.Join(bullseye.EventTypes(), ", "), "faults": strings.Join(bullseye.FaultNames(), ", "),

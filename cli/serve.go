@@ -51,7 +51,7 @@ func prefixPolicy(err error) error {
 // settingFlags names the flag of each mock.Config setting Validate checks.
 var settingFlags = map[string]string{
 	"TimeScale": "--time-scale", "APIKeys": "--api-key", "Organizations": "--organizations", "Workers": "--workers",
-	"PerEndpoint": "--per-endpoint", "LogCap": "--log-cap", "DeliveryCap": "--delivery-cap", "JournalCap": "--journal-cap", "MaxPending": "--max-pending", "StartTime": "--start-time", "MaxPendingBytes": "--max-pending-bytes", "RateLimit": "--rate-limit",
+	"PerEndpoint": "--per-endpoint", "LogCap": "--log-cap", "DeliveryCap": "--delivery-cap", "JournalCap": "--journal-cap", "StreamBuffer": "--stream-buffer", "MaxPending": "--max-pending", "StartTime": "--start-time", "MaxPendingBytes": "--max-pending-bytes", "RateLimit": "--rate-limit",
 	"MaxBody": "--max-body", "ShutdownTimeout": "--shutdown-timeout", "Dialect": "--dialect", "Policy": "--retry-delays/--max-attempts/--timeout",
 	"Grace": "--grace",
 }
@@ -87,6 +87,7 @@ type serveCmd struct {
 	MaxPending         int    `name:"max-pending" default:"${default_max_pending}" env:"BULLSEYE_MOCK_MAX_PENDING" help:"Deliveries not yet final the mock holds at most; a request past it is refused whole (429 while the queue drains)."`
 	MaxPendingBytes    int64  `name:"max-pending-bytes" default:"${default_max_pending_bytes}" env:"BULLSEYE_MOCK_MAX_PENDING_BYTES" help:"Payload bytes of the deliveries not yet final the mock holds at most."`
 	JournalCap         int    `name:"journal-cap" default:"${default_journal_cap}" env:"BULLSEYE_MOCK_JOURNAL_CAP" help:"Partner API requests kept in the journal (GET /_mock/requests); the oldest are evicted."`
+	StreamBuffer       int    `name:"stream-buffer" default:"${default_stream_buffer}" env:"BULLSEYE_MOCK_STREAM_BUFFER" help:"Change events GET /_mock/stream keeps for readers that fall behind or reconnect (Last-Event-ID)."`
 	DeliveryCap        int    `name:"delivery-cap" default:"${default_delivery_cap}" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`
 	CACert             string `name:"ca-cert" type:"existingfile" env:"BULLSEYE_MOCK_CA_CERT" help:"PEM file of extra CAs trusted for https receivers."`
 	InsecureSkipVerify bool   `name:"insecure-skip-verify" env:"BULLSEYE_MOCK_INSECURE_SKIP_VERIFY" help:"Do not verify receivers' TLS certificates."`
@@ -126,6 +127,7 @@ func (c *serveCmd) config(e *env) (mock.Config, error) {
 		LogCap:             c.LogCap,
 		DeliveryCap:        c.DeliveryCap,
 		JournalCap:         c.JournalCap,
+		StreamBuffer:       c.StreamBuffer,
 		MaxPending:         c.MaxPending,
 		MaxPendingBytes:    c.MaxPendingBytes,
 		UserAgent:          programName + "/" + Version,

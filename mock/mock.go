@@ -18,6 +18,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/feed"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/journal"
 	"github.com/bullseye-mock/bullseye-mock/ops"
@@ -45,6 +46,8 @@ const (
 	DefaultLogCap          = sender.DefaultLogCap
 	DefaultDeliveryCap     = sender.DefaultDeliveryCap
 	DefaultJournalCap      = journal.DefaultCap
+	DefaultStreamBuffer    = feed.DefaultCapacity
+	MaxStreamBuffer        = 1_000_000
 	DefaultMaxPending      = ops.DefaultMaxPending
 	DefaultMaxPendingBytes = ops.DefaultMaxPendingBytes
 	// MaxTimeScale keeps mock time within time.Duration's range for years:
@@ -78,6 +81,9 @@ type Config struct {
 	LogCap      int
 	DeliveryCap int // finished deliveries kept in full for inspection
 	JournalCap  int // Partner API requests kept in the journal
+	// StreamBuffer is how many change events GET /_mock/stream keeps for
+	// readers that fall behind or reconnect.
+	StreamBuffer int
 	// MaxPending and MaxPendingBytes bound the deliveries not yet final and
 	// their payload bytes; a request past them is refused whole.
 	MaxPending         int
@@ -129,6 +135,7 @@ func (c *Config) Defaults() {
 	setDefault(&c.LogCap, DefaultLogCap)
 	setDefault(&c.DeliveryCap, DefaultDeliveryCap)
 	setDefault(&c.JournalCap, DefaultJournalCap)
+	setDefault(&c.StreamBuffer, DefaultStreamBuffer)
 	setDefault(&c.MaxPending, DefaultMaxPending)
 	if c.MaxPendingBytes == 0 {
 		c.MaxPendingBytes = DefaultMaxPendingBytes
@@ -198,6 +205,9 @@ func (c Config) Validate() error {
 	if c.MaxPendingBytes < 1 {
 		return bad("MaxPendingBytes", "max pending bytes must be at least 1, got %d", c.MaxPendingBytes)
 	}
+	if c.StreamBuffer < 1 || c.StreamBuffer > MaxStreamBuffer {
+		return bad("StreamBuffer", "stream buffer must be from 1 to %d events, got %d", MaxStreamBuffer, c.StreamBuffer)
+	}
 	if c.JournalCap < 1 || c.JournalCap > journal.MaxCap {
 		return bad("JournalCap", "journal cap must be from 1 to %d, got %d", journal.MaxCap, c.JournalCap)
 	}
@@ -252,9 +262,10 @@ func New(cfg Config) (*Mock, error) {
 	}
 	st := store.New()
 	gen := fixtures.New(cfg.Seed, fixtures.WithTemplates(cfg.Templates))
-	hub := traffic.NewHub()
+	hub, changes := traffic.NewHub(), feed.New(cfg.StreamBuffer)
 	snd, err := sender.New(sender.Config{
 		Observe:            hub.Observe,
+		Feed:               changes,
 		Clock:              cfg.Clock,
 		Targets:            st,
 		Policy:             cfg.Policy,
@@ -273,7 +284,7 @@ func New(cfg Config) (*Mock, error) {
 	}
 	m := &Mock{cfg: cfg, store: st, sender: snd}
 	m.ops = ops.New(ops.Config{Store: st, Sender: snd, Fixtures: gen, Clock: cfg.Clock, Logger: cfg.Logger, Grace: cfg.Grace,
-		Seed: cfg.Seed, JournalCap: cfg.JournalCap, Budget: ops.Budget{Deliveries: cfg.MaxPending, Bytes: cfg.MaxPendingBytes}, Traffic: hub})
+		Seed: cfg.Seed, JournalCap: cfg.JournalCap, Budget: ops.Budget{Deliveries: cfg.MaxPending, Bytes: cfg.MaxPendingBytes}, Traffic: hub, Feed: changes})
 	if err := m.seed(); err != nil {
 		return nil, err
 	}

@@ -95,6 +95,12 @@ func (o *Ops) AdvanceClock(ctx context.Context, a Advance) (Advanced, error) {
 // reaches target, and the answer is false; when ctx ends first the clock
 // stays where it got to (a cancelled wait moves nothing more).
 func (o *Ops) advanceTo(ctx context.Context, target time.Time) bool {
+	start := o.manual.Now()
+	defer func() {
+		if o.manual.Now().After(start) {
+			o.tellClock()
+		}
+	}()
 	for {
 		if err := o.idleAt(ctx, target); err != nil {
 			if errors.Is(err, errHanging) && target.After(o.manual.Now()) {

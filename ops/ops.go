@@ -23,6 +23,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/apifault"
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/feed"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
 	"github.com/bullseye-mock/bullseye-mock/journal"
 	"github.com/bullseye-mock/bullseye-mock/sender"
@@ -60,6 +61,9 @@ type Config struct {
 	// Traffic is the hub the sender reports its attempts to; nil starts an
 	// empty one that nothing feeds.
 	Traffic *traffic.Hub
+	// Feed is the change feed the sender tells; nil starts one that only
+	// ops and the sinks tell.
+	Feed *feed.Feed
 }
 
 // Ops runs the mock's operations. It is safe for concurrent use.
@@ -79,6 +83,7 @@ type Ops struct {
 	journal *journal.Journal
 	faults  *apifault.Set
 	traffic *traffic.Hub
+	feed    *feed.Feed
 
 	// stopped ends when the mock begins to shut down: every open wait
 	// answers at once with what it has.
@@ -98,6 +103,9 @@ func New(cfg Config) *Ops {
 	o.manual, _ = cfg.Clock.(*clock.Manual)
 	if o.traffic = cfg.Traffic; o.traffic == nil {
 		o.traffic = traffic.NewHub()
+	}
+	if o.feed = cfg.Feed; o.feed == nil {
+		o.feed = feed.New(0)
 	}
 	o.budget = cfg.Budget.WithDefaults()
 	o.stopped, o.stop = context.WithCancel(context.Background())
@@ -298,4 +306,5 @@ func (o *Ops) Reset() {
 	for _, f := range hooks {
 		f()
 	}
+	o.feed.Publish(feed.Reset, feed.Attrs{}, struct{}{})
 }

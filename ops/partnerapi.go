@@ -232,7 +232,7 @@ func (o *Ops) FireAPIFault(method, path, partnerID string) (apifault.Fault, bool
 // RecordRequest journals one Partner API request, stamped with mock time.
 func (o *Ops) RecordRequest(e journal.Entry) {
 	e.Time = o.clock.Now()
-	o.journal.Add(e)
+	o.tellRequest(o.journal.Add(e))
 }
 
 // JournalStats reads the journal's counters.

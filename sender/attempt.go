@@ -167,6 +167,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	n := int(d.attempts)
 	s.st.inFlight++
 	s.st.attempts++
+	s.tellLocked(d, false)
 	s.notifyLocked()
 	s.mu.Unlock()
 
@@ -199,6 +200,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 		s.st.attempts--
 		d.state = stReady
 		s.st.ready++
+		s.tellLocked(d, false)
 		s.mu.Unlock()
 		return
 	}
@@ -308,6 +310,8 @@ func (s *Sender) recordLocked(d *delivery, w *wire, e logEntry, excerpt string) 
 	e.id = id
 	s.logs.add(e)
 	w.attempts = append(w.attempts, attemptRecord{entry: e, excerpt: excerpt})
+	s.tellAttemptLocked(&e)
+	s.tellLocked(d, false)
 	s.notifyLocked()
 	if !d.final() {
 		return

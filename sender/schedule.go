@@ -36,6 +36,7 @@ func (s *Sender) popDueLocked(now int64, batch []*delivery) []*delivery {
 		s.unscheduleLocked(e.d)
 		e.d.state = stReady
 		s.st.ready++
+		s.tellLocked(e.d, false)
 		batch = append(batch, e.d)
 	}
 	return batch
@@ -143,6 +144,7 @@ func (s *Sender) requeue(ds []*delivery) {
 		if d.state == stReady {
 			s.st.ready--
 			s.scheduleLocked(d, d.due)
+			s.tellLocked(d, false)
 		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/feed"
 	"github.com/bullseye-mock/bullseye-mock/traffic"
 )
 
@@ -86,6 +87,9 @@ type Config struct {
 	// included (the traffic report's feed). It runs under the sender's lock,
 	// so it must be quick and must not call the sender.
 	Observe func(traffic.Attempt)
+	// Feed, when set, is told of every delivery's change of state and every
+	// finished attempt, once someone watches it (the inspector's stream).
+	Feed *feed.Feed
 }
 
 // Sender schedules, signs, sends and logs deliveries. Its methods are safe
@@ -390,6 +394,7 @@ func (s *Sender) addLocked(h unique.Handle[meta], body string, due time.Time) (*
 	s.st.sent++
 	s.st.pendingBytes += int64(len(body))
 	s.scheduleLocked(rec, due.UnixNano())
+	s.tellLocked(rec, true)
 	s.notifyLocked()
 	return rec, nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -56,6 +55,7 @@ func (s *controlAPI) registerRoutes(r *mux.Router, c registerFunc) {
 	c(http.MethodPost, "/reset", s.controlReset)
 	c(http.MethodGet, "/clock", s.controlClock)
 	c(http.MethodPost, "/clock/advance", s.controlAdvance)
+	c(http.MethodGet, "/stream", s.controlStream)
 	s.registerTrafficRoutes(c)
 	s.registerPartnerAPIRoutes(c)
 	if s.runs != nil {
@@ -139,22 +139,8 @@ func (s *controlAPI) controlReset(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-type clockJSON struct {
-	Now     time.Time  `json:"now"`
-	Manual  bool       `json:"manual"`
-	NextDue *time.Time `json:"nextDue"`
-}
-
-func (s *controlAPI) clockState() clockJSON {
-	c := clockJSON{Now: s.clock.Now().UTC(), Manual: s.ops.Manual() != nil}
-	if t, ok := s.ops.NextDue(); ok {
-		c.NextDue = &t
-	}
-	return c
-}
-
 func (s *controlAPI) controlClock(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, s.clockState())
+	writeJSON(w, http.StatusOK, s.ops.ClockState())
 	return nil
 }
 
@@ -175,7 +161,7 @@ func (s *controlAPI) controlAdvance(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	out := s.clockState()
+	out := s.ops.ClockState()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"now": out.Now, "manual": true, "nextDue": out.NextDue,
 		"moved": a.Moved(), "advancedBy": a.Now.Sub(a.Before).String(), "idle": a.Idle,

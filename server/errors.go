@@ -119,6 +119,8 @@ func toError(err error) *Error {
 		return Errorf(CodeNotFound, "%v", trimSentinel(err))
 	case errors.Is(err, ops.ErrConflict), errors.Is(err, store.ErrConflict):
 		return Errorf(CodeConflict, "%v", trimSentinel(err))
+	case errors.Is(err, ops.ErrBusy):
+		return Errorf(CodeTooManyRequests, "%s", strings.TrimSuffix(err.Error(), ": "+ops.ErrBusy.Error()))
 	case errors.Is(err, store.ErrOverPool):
 		return Errorf(CodeUnprocessable, "%v", err)
 	}

@@ -105,7 +105,7 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Control {
 		sinks := newSinkSet(cfg.Clock, cfg.MaxBody)
-		s.sink = &sinkAPI{sinks: sinks, stopped: cfg.Ops.Stopped(), secretOf: func(id string) string {
+		s.sink = &sinkAPI{sinks: sinks, stopped: cfg.Ops.Stopped(), feed: cfg.Ops.Feed(), secretOf: func(id string) string {
 			secret, _ := cfg.Ops.SigningSecret(id)
 			return secret
 		}}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/feed"
 	"github.com/gorilla/mux"
 )
 
@@ -19,6 +21,34 @@ type sinkAPI struct {
 	secretOf func(deliveryID string) string
 	// stopped ends when the mock shuts down: open waits answer at once.
 	stopped context.Context
+	// feed is told of every request a sink records.
+	feed *feed.Feed
+}
+
+// SinkEvent is a request a sink recorded, as the stream tells it: without
+// headers and body (GET /_mock/sinks/{name}/requests has them).
+type SinkEvent struct {
+	Sink           string    `json:"sink"`
+	Seq            int       `json:"seq"`
+	ReceivedAt     time.Time `json:"receivedAt"`
+	Method         string    `json:"method"`
+	DeliveryID     string    `json:"deliveryId,omitempty"`
+	Attempt        int       `json:"attempt,omitempty"`
+	Signature      string    `json:"signature"`
+	SignatureError string    `json:"signatureError,omitempty"`
+	Status         int       `json:"status"`
+}
+
+// tell publishes a recorded request; the caller holds the sinks' lock, so
+// a sink's events come in its seq order.
+func (s *sinkAPI) tell(name string, rec SinkRequest) {
+	if !s.feed.Watching() {
+		return
+	}
+	s.feed.Publish(feed.Sink, feed.Attrs{Sink: name, Delivery: rec.DeliveryID}, SinkEvent{
+		Sink: name, Seq: rec.Seq, ReceivedAt: rec.ReceivedAt, Method: rec.Method, DeliveryID: rec.DeliveryID,
+		Attempt: rec.Attempt, Signature: rec.Signature, SignatureError: rec.SignatureError, Status: rec.Status,
+	})
 }
 
 // registerRoutes declares the sink routes; admin registers one behind the

@@ -84,6 +84,7 @@ func (s *sinkAPI) sinkReceive(w http.ResponseWriter, r *http.Request) error {
 		retryAfter = max(sk.cfg.RetryAfter, 1)
 	}
 	ss.keep(sk, rec)
+	s.tell(name, rec)
 	close(ss.changed)
 	ss.changed = make(chan struct{})
 	ss.mu.Unlock()
