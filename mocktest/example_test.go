@@ -1,6 +1,7 @@
 package mocktest_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/mocktest"
 	"github.com/bullseye-mock/bullseye-mock/ops"
+	"github.com/bullseye-mock/bullseye-mock/sender"
 	"github.com/bullseye-mock/bullseye-mock/server"
 )
 
@@ -131,4 +133,32 @@ func TestNewServerScaled(t *testing.T) {
 	if d := s.Wait(id, ops.Condition{}); d.State != bullseye.StateDelivered {
 		t.Fatalf("state = %s", d.State)
 	}
+}
+
+// Watch reads the mock's changes as they happen, as GET /_mock/stream sends
+// them; a failing test can print the inspector's link to the delivery.
+func ExampleServer_Watch() {
+	s, err := mocktest.StartServer()
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	s.SetWebhook(bullseye.KindIdentification, s.SinkURL("demo"), "")
+	zero := time.Duration(0)
+	st := s.Watch(ops.Watch{Events: []string{"attempt"}, Coalesce: &zero})
+	defer st.Close()
+
+	id := s.Trigger("visitor.identified", 1)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := st.Next(ctx)
+	if err != nil {
+		panic(err)
+	}
+	a := b.Events[0].Data.(sender.Attempt)
+	fmt.Println(b.Events[0].Name, a.DeliveryID == id, a.Status, a.StatusCode)
+	fmt.Println(strings.TrimPrefix(s.DeliveryURL(id), s.URL) == "/_mock/ui#/deliveries/"+id)
+	// Output:
+	// attempt true delivered 200
+	// true
 }

@@ -10,6 +10,7 @@ package mocktest
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
@@ -135,6 +136,34 @@ func (s *Server) helper() {
 	}
 }
 
+// InspectorURL is the inspector's page at a view and item (see
+// docs/inspector.md): InspectorURL("sinks", "shop") opens the sink shop.
+// A failing test can print it to show exactly what went wrong.
+func (s *Server) InspectorURL(view string, item ...string) string {
+	u := s.URL + server.UIPath + "#/" + view
+	for _, it := range item {
+		u += "/" + url.PathEscape(it)
+	}
+	return u
+}
+
+// DeliveryURL is the inspector's page of one delivery.
+func (s *Server) DeliveryURL(id string) string { return s.InspectorURL("deliveries", id) }
+
+// Watch opens a stream of the mock's changes (what GET /_mock/stream
+// sends), closed when the test ends.
+func (s *Server) Watch(w ops.Watch) *ops.Stream {
+	s.helper()
+	st, err := s.Ops().OpenStream(w)
+	if err != nil {
+		s.fail("watch: %v", err)
+	}
+	if s.tb != nil {
+		s.tb.Cleanup(st.Close)
+	}
+	return st
+}
+
 // SinkURL is the URL of the built-in receiver name, to use as a webhook URL.
 func (s *Server) SinkURL(name string) string {
 	return s.URL + server.ControlPrefix + "/sink/" + name
@@ -181,7 +210,7 @@ func (s *Server) Wait(id string, c ops.Condition) sender.DeliveryInfo {
 	defer cancel()
 	d, timedOut, err := s.Ops().Wait(ctx, id, c)
 	if err != nil || timedOut {
-		s.fail("wait for delivery %s: %v (timed out %t, state %q, %d attempts)", id, err, timedOut, d.State, len(d.Attempts))
+		s.fail("wait for delivery %s: %v (timed out %t, state %q, %d attempts); see %s", id, err, timedOut, d.State, len(d.Attempts), s.DeliveryURL(id))
 	}
 	return d
 }

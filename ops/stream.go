@@ -29,6 +29,15 @@ const (
 	MaxBatch = 1000
 	// MaxStreams is how many streams may be open at once.
 	MaxStreams = feed.MaxReaders
+	// MaxStreamLimit bounds Watch.Limit; MaxStreamTimeout Watch.Timeout.
+	MaxStreamLimit   = 100_000
+	MaxStreamTimeout = 24 * time.Hour
+)
+
+// Reasons of an end.
+const (
+	EndLimit   = "limit"   // the stream sent the events it was asked for
+	EndTimeout = "timeout" // the stream ran for the time it was given
 )
 
 // Reasons of a lost event.
@@ -64,13 +73,21 @@ type Watch struct {
 	// After resumes after the event with this id (SSE's Last-Event-ID);
 	// nil starts with the next event.
 	After *uint64
+	// Limit ends the stream after this many change events (0: no limit),
+	// and Timeout after this long (0: never): a script can wait for the
+	// next delivered delivery with one request.
+	Limit   int
+	Timeout time.Duration
 }
 
-// ParseStreamDuration reads the heartbeat or coalesce parameter.
+// ParseStreamDuration reads the heartbeat, coalesce or timeout parameter.
 func ParseStreamDuration(field, raw string) (time.Duration, error) {
 	lo, hi := MinHeartbeat, MaxHeartbeat
-	if field == "coalesce" {
+	switch field {
+	case "coalesce":
 		lo, hi = 0, MaxCoalesce
+	case "timeout":
+		lo, hi = time.Nanosecond, MaxStreamTimeout
 	}
 	d, err := time.ParseDuration(raw)
 	if err != nil || d < lo || d > hi {
@@ -100,17 +117,21 @@ type Stream struct {
 	resumeErr bool // After named an event never given
 	release   func()
 	buf       []feed.Event
+	sent      int       // change events handed out, for Limit
+	deadline  time.Time // zero: none
 }
 
 // Batch is what one read of a stream gives: a lost notice first, when
 // events were missed; then the events, oldest first. Heartbeat is set when
 // nothing happened for the heartbeat interval, Stopping when the mock
-// began to shut down (the stream should end).
+// began to shut down, End (EndLimit, EndTimeout) when the stream is done:
+// with either the stream should end.
 type Batch struct {
 	Lost      *Lost
 	Events    []feed.Event
 	Heartbeat bool
 	Stopping  bool
+	End       string
 }
 
 // Lost tells a reader it missed events and should reload what it shows.
@@ -151,6 +172,15 @@ func (o *Ops) OpenStream(w Watch) (*Stream, error) {
 		}
 		s.coalesce = *w.Coalesce
 	}
+	if w.Limit < 0 || w.Limit > MaxStreamLimit {
+		return nil, fieldErr("limit", "limit must be from 1 to %d events, got %d", MaxStreamLimit, w.Limit)
+	}
+	if w.Timeout < 0 || w.Timeout > MaxStreamTimeout {
+		return nil, fieldErr("timeout", "timeout must be from 1ns to %s, got %s", MaxStreamTimeout, w.Timeout)
+	}
+	if w.Timeout > 0 {
+		s.deadline = time.Now().Add(w.Timeout)
+	}
 	if s.release, err = o.feed.Subscribe(); err != nil {
 		return nil, fmt.Errorf("%d streams are open, the most the mock serves at once: close one first: %w", MaxStreams, ErrBusy)
 	}
@@ -184,13 +214,24 @@ func (s *Stream) Next(ctx context.Context) (Batch, error) {
 		s.resumeErr = false
 		return Batch{Lost: &Lost{Reason: LostUnknown, LastEventID: s.cursor}}, nil
 	}
+	if s.w.Limit > 0 && s.sent >= s.w.Limit {
+		return Batch{End: EndLimit}, nil
+	}
 	quiet := time.NewTimer(s.heartbeat)
 	defer quiet.Stop()
+	var done <-chan time.Time // the Timeout, when there is one
+	if !s.deadline.IsZero() {
+		t := time.NewTimer(time.Until(s.deadline))
+		defer t.Stop()
+		done = t.C
+	}
 	for {
 		evs, missed, wake := s.o.feed.Read(s.cursor, s.buf)
 		if missed == 0 && len(evs) == 0 {
 			select {
 			case <-wake:
+			case <-done:
+				return Batch{End: EndTimeout}, nil
 			case <-quiet.C:
 				return Batch{Heartbeat: true}, nil
 			case <-s.o.stopped.Done():
@@ -226,6 +267,12 @@ func (s *Stream) Next(ctx context.Context) (Batch, error) {
 			}
 			b.Lost, b.Events = &Lost{Missed: n, Reason: LostFlood}, nil
 		}
+		if left := s.w.Limit - s.sent; s.w.Limit > 0 && len(b.Events) > left {
+			// The rest is for the next stream: resume after the last sent.
+			b.Events = b.Events[:left]
+			s.cursor = b.Events[left-1].ID
+		}
+		s.sent += len(b.Events)
 		if b.Lost != nil {
 			b.Lost.LastEventID = s.cursor
 		}

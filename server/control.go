@@ -56,6 +56,7 @@ func (s *controlAPI) registerRoutes(r *mux.Router, c registerFunc) {
 	c(http.MethodGet, "/clock", s.controlClock)
 	c(http.MethodPost, "/clock/advance", s.controlAdvance)
 	c(http.MethodGet, "/stream", s.controlStream)
+	c(http.MethodGet, "/logs", s.controlLogs)
 	s.registerTrafficRoutes(c)
 	s.registerPartnerAPIRoutes(c)
 	if s.runs != nil {
@@ -137,6 +138,14 @@ func (s *controlAPI) controlReset(w http.ResponseWriter, r *http.Request) error 
 	s.ops.Reset()
 	writeJSON(w, http.StatusOK, map[string]any{"success": true})
 	return nil
+}
+
+// controlLogs is the attempt log as the vendor's GET /partner/webhooks/logs
+// answers it, for one partner (apiKey or partnerId) or all of them, without
+// a Partner API call the journal would record.
+func (s *controlAPI) controlLogs(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	return serveLogs(w, q, ops.LogQuery{APIKey: q.Get("apiKey"), PartnerID: q.Get("partnerId"), AllPartners: true}, s.ops.Logs)
 }
 
 func (s *controlAPI) controlClock(w http.ResponseWriter, r *http.Request) error {

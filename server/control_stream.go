@@ -49,6 +49,16 @@ func watchOf(r *http.Request) (ops.Watch, error) {
 		}
 		w.Coalesce = &d
 	}
+	if _, ok := q["limit"]; ok {
+		if w.Limit, err = intParam(q, "limit", 0, 1, ops.MaxStreamLimit); err != nil {
+			return w, err
+		}
+	}
+	if raw := q.Get("timeout"); raw != "" {
+		if w.Timeout, err = ops.ParseStreamDuration("timeout", raw); err != nil {
+			return w, err
+		}
+	}
 	// EventSource sends Last-Event-ID when it reconnects; lastEventId lets
 	// a first connection resume too (EventSource cannot set headers).
 	field, raw := "lastEventId", q.Get("lastEventId")
@@ -102,6 +112,10 @@ func (s *controlAPI) controlStream(w http.ResponseWriter, r *http.Request) error
 		switch {
 		case b.Stopping:
 			event(out, 0, "stopping", map[string]any{"lastEventId": st.LastEventID()})
+			send()
+			return nil
+		case b.End != "":
+			event(out, 0, "end", map[string]any{"reason": b.End, "lastEventId": st.LastEventID()})
 			send()
 			return nil
 		case b.Heartbeat:

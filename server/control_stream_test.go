@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/bullseye-mock/bullseye-mock/feed"
 	"github.com/bullseye-mock/bullseye-mock/mock"
 	"github.com/bullseye-mock/bullseye-mock/ops"
 )
@@ -38,6 +42,7 @@ type sseReader struct {
 	events chan sseEvent
 	cancel context.CancelFunc
 	retry  string
+	hello  sseEvent
 }
 
 // openStream opens GET /_mock/stream?query with the harness's token, plus
@@ -65,8 +70,8 @@ func (h *harness) openStream(t *testing.T, query string, hdr map[string]string) 
 	r := &sseReader{resp: resp, events: make(chan sseEvent, 1024), cancel: cancel}
 	t.Cleanup(r.close)
 	go r.read()
-	if e := r.next(t); e.Name != "hello" {
-		t.Fatalf("first event %+v, want hello", e)
+	if r.hello = r.next(t); r.hello.Name != "hello" {
+		t.Fatalf("first event %+v, want hello", r.hello)
 	}
 	return r
 }
@@ -362,5 +367,141 @@ func TestStreamHeartbeatTokenBusyAndStopping(t *testing.T) {
 	go func() { _, _ = h.m.Close(context.Background()) }()
 	if e := s.until(t, "stopping"); e.obj(t)["lastEventId"] == nil {
 		t.Errorf("stopping event %+v", e)
+	}
+}
+
+// Every event the stream sends has the data the document's x-events gives
+// its name: a field added, renamed or dropped fails here.
+func TestStreamEventsMatchTheDocument(t *testing.T) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := doc.Paths.Find("/_mock/stream").Get.Responses.Status(200).Value
+	if ct := resp.Content.Get("text/event-stream"); ct == nil {
+		t.Fatal("the stream's 200 does not declare text/event-stream")
+	}
+	schemas := map[string]*openapi3.Schema{}
+	for name, raw := range resp.Extensions["x-events"].(map[string]any) {
+		m := raw.(map[string]any)
+		if ref, ok := m["$ref"].(string); ok {
+			schemas[name] = doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")].Value
+			continue
+		}
+		b, _ := json.Marshal(m)
+		var s openapi3.Schema
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		schemas[name] = &s
+	}
+	for _, n := range append(feed.Names(), "hello", "lost", "stopping", "end") {
+		if schemas[n] == nil {
+			t.Errorf("x-events does not give event %q", n)
+		}
+	}
+
+	h := newHarness(t, nil)
+	h.webhookToSink(t, "doc", "")
+	h.must(t, 200, "PUT", "/_mock/sink/doc", `{"statuses": [500, 200]}`)
+	s := h.openStream(t, "coalesce=0s", nil)
+	h.emit(t, `{"type": "visitor.identified", "faults": [{"signature": "wrong_secret"}, {"duplicate": "concurrent"}]}`)
+	h.settle(t)
+	h.must(t, 200, "POST", "/_mock/clock/advance", `{"by": "1m"}`)
+	h.apiCall(t, h.key, "GET", "/api/v1/partner/webhooks", "")
+	h.must(t, 200, "POST", "/_mock/reset", "")
+	lost := h.openStream(t, "lastEventId=999999", nil).next(t)
+	end := h.openStream(t, "timeout=1ms", nil).until(t, "end")
+	go func() { _, _ = h.m.Close(context.Background()) }()
+
+	check := func(e sseEvent) {
+		t.Helper()
+		var v any
+		if err := json.Unmarshal([]byte(e.Data), &v); err != nil {
+			t.Fatalf("%s: %v", e.Name, err)
+		}
+		sc := schemas[e.Name]
+		if sc == nil {
+			t.Fatalf("event %q is not in the document", e.Name)
+		}
+		if err := sc.VisitJSON(v); err != nil {
+			t.Errorf("event %s does not match its schema: %v\n%s", e.Name, err, e.Data)
+		}
+	}
+	check(lost)
+	check(end)
+	check(s.hello)
+	seen := map[string]bool{"lost": true}
+	for !seen["stopping"] {
+		e := s.next(t)
+		if e.Name != ":heartbeat" {
+			check(e)
+			seen[e.Name] = true
+		}
+	}
+	for _, n := range feed.Names() {
+		if !seen[n] {
+			t.Errorf("the exercise sent no %s event", n)
+		}
+	}
+}
+
+// GET /_mock/logs is the vendor's attempt log, for one partner or all,
+// and calls no Partner API (the journal stays the app's).
+func TestControlLogs(t *testing.T) {
+	h := newHarness(t, nil)
+	h.webhookToSink(t, "logs", "")
+	h.emit(t, `{"type": "visitor.identified", "count": 2}`)
+	h.emit(t, `{"type": "visitor.identified", "apiKey": "key-b", "evenIfDisabled": true}`)
+	h.settle(t)
+	before := h.must(t, 200, "GET", "/_mock/requests", "")["total"]
+	all := h.must(t, 200, "GET", "/_mock/logs", "")
+	if all["total"] != 3.0 || all["pageSize"] != 20.0 {
+		t.Fatalf("all partners: %v", all)
+	}
+	mine := h.must(t, 200, "GET", "/_mock/logs?apiKey=key-a&status=delivered", "")
+	vendor := h.apiCall(t, h.key, "GET", "/api/v1/partner/webhooks/logs?status=delivered", "").obj(t)
+	if mine["total"] != 2.0 || fmt.Sprint(mine) != fmt.Sprint(vendor) {
+		t.Errorf("the control API's log of key-a\n%v\ndiffers from the vendor's\n%v", mine, vendor)
+	}
+	if after := h.must(t, 200, "GET", "/_mock/requests", "")["total"]; after != before.(float64)+1 {
+		t.Errorf("journal %v -> %v: only the one Partner API call may be journaled", before, after)
+	}
+}
+
+// limit and timeout end a stream with an end event, so one request from a
+// shell script can wait for the next delivered delivery; the events past
+// the limit are left for the next stream.
+func TestStreamLimitAndTimeout(t *testing.T) {
+	h := newHarness(t, nil)
+	h.webhookToSink(t, "lt", "")
+	s := h.openStream(t, "coalesce=0s&events=delivery&state=scheduled&limit=2", nil)
+	ids := h.emit(t, `{"type": "visitor.identified", "count": 3, "delay": "1h"}`)
+	var got []string
+	for _, want := range ids[:2] {
+		e := s.next(t)
+		if v := e.obj(t); e.Name != "delivery" || v["id"] != want {
+			t.Fatalf("got %s %v, want delivery %s", e.Name, v, want)
+		}
+		got = append(got, e.ID)
+	}
+	end := s.next(t)
+	if v := end.obj(t); end.Name != "end" || v["reason"] != "limit" || strconv.Itoa(int(v["lastEventId"].(float64))) != got[1] {
+		t.Errorf("after the limit: %s %v", end.Name, v)
+	}
+	if _, more := <-s.events; more {
+		t.Error("the stream went on after its end event")
+	}
+	rest := h.openStream(t, "coalesce=0s&events=delivery&lastEventId="+got[1], nil)
+	if v := rest.next(t).obj(t); v["id"] != ids[2] {
+		t.Errorf("the next stream resumed with %v, want %s", v, ids[2])
+	}
+	quiet := h.openStream(t, "timeout=50ms", nil)
+	if e := quiet.until(t, "end"); e.obj(t)["reason"] != "timeout" {
+		t.Errorf("a timed-out stream ended with %v", e.Data)
+	}
+	for q, msg := range map[string]string{"limit=0": "limit must be an integer from 1 to 100000", "timeout=25h": "timeout must be a duration from 1ns to 24h0m0s"} {
+		wantError(t, h.call(t, "GET", "/_mock/stream?"+q, ""), 400, "BadRequest", msg)
 	}
 }

@@ -3,9 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -152,32 +150,30 @@ func (s *partnerAPI) testWebhook(w http.ResponseWriter, r *http.Request, p store
 }
 
 func (s *partnerAPI) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner) error {
-	q := r.URL.Query()
-	page, size, err := paging(q)
-	if err != nil {
+	return serveLogs(w, r.URL.Query(), ops.LogQuery{PartnerID: p.ID}, func(q ops.LogQuery) ([]sender.Attempt, int, error) {
+		lq, err := ops.CheckLogQuery(q)
+		if err != nil {
+			return nil, 0, err
+		}
+		lq.PartnerID = p.ID // the caller's own log, always
+		logs, total := s.logs.Logs(lq)
+		return logs, total, nil
+	})
+}
+
+// serveLogs answers a page of the attempt log in the vendor's shape, for
+// the Partner API (the caller's own) and the control API (any partner's).
+func serveLogs(w http.ResponseWriter, q url.Values, lq ops.LogQuery, read func(ops.LogQuery) ([]sender.Attempt, int, error)) error {
+	var err error
+	if lq.Page, lq.PageSize, err = paging(q); err != nil {
 		return err
 	}
-	typ := q.Get("type")
-	if typ != "" {
-		if err := bullseye.CheckKind(typ); err != nil {
-			return Errorf(CodeBadRequest, "%v", err).With("parameter", "type")
-		}
+	lq.Type, lq.Status, lq.OrganizationID = q.Get("type"), q.Get("status"), q.Get("organizationId")
+	logs, total, err := read(lq)
+	if err != nil {
+		return asParameter(err)
 	}
-	status := q.Get("status")
-	if status != "" && !slices.Contains(bullseye.Statuses(), status) {
-		return Errorf(CodeBadRequest, "status must be one of %s, got %q", strings.Join(bullseye.Statuses(), ", "), status).
-			With("parameter", "status")
-	}
-	logs, total := s.logs.Logs(sender.LogQuery{
-		PartnerID:      p.ID,
-		Type:           typ,
-		Status:         status,
-		OrganizationID: q.Get("organizationId"),
-		Page:           page,
-		PageSize:       size,
-	})
-	// The vendor writes whole-second timestamps (2025-02-27T10:30:00Z); the
-	// control API keeps the full precision.
+	// The vendor writes whole-second timestamps (2025-02-27T10:30:00Z).
 	for i := range logs {
 		logs[i].AttemptedAt = logs[i].AttemptedAt.UTC().Truncate(time.Second)
 		if next := logs[i].NextAttemptAt; next != nil {
@@ -185,7 +181,7 @@ func (s *partnerAPI) getLogs(w http.ResponseWriter, r *http.Request, p store.Par
 			logs[i].NextAttemptAt = &t
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"logs": logs, "total": total, "page": page, "pageSize": size})
+	writeJSON(w, http.StatusOK, map[string]any{"logs": logs, "total": total, "page": lq.Page, "pageSize": lq.PageSize})
 	return nil
 }
 

@@ -519,6 +519,186 @@ export interface TrafficReport extends TrafficClass {
   [key: string]: unknown;
 }
 
+// ---- The change stream (GET /_mock/stream) ----
+
+/** The kinds of change the stream's events option chooses from (default all). */
+export type StreamChangeName = 'delivery' | 'attempt' | 'sink' | 'request' | 'clock' | 'reset';
+/** The names of the events a stream yields: the changes, and the stream's own (heartbeat only with heartbeats: true). */
+export type StreamEventName = 'hello' | StreamChangeName | 'lost' | 'stopping' | 'end' | 'heartbeat';
+
+/** A delivery created or changed state, as a row of the delivery list shows it (its attempts come as attempt events). */
+export interface DeliveryChange {
+  id: string;
+  partnerId: string;
+  type: WebhookKind;
+  eventType: EventType;
+  organizationId: string;
+  duplicateOf?: string;
+  fault?: string;
+  state: DeliveryState;
+  /** When the next attempt is due, while one is scheduled. */
+  nextAttemptAt?: Time;
+  attemptCount: number;
+  /** The delivery's first event (also set when its creation was merged into a later change). */
+  created?: boolean;
+}
+/** A request a sink recorded, without headers and body (sinkRequests() has them). */
+export interface SinkEvent {
+  sink: string;
+  seq: number;
+  receivedAt: Time;
+  method: string;
+  deliveryId?: string;
+  attempt?: number;
+  signature: 'valid' | 'invalid' | 'missing' | 'unchecked';
+  signatureError?: string;
+  status: number;
+}
+/** A journaled Partner API request, without headers and bodies (requests() has them). */
+export interface RequestEvent {
+  id: number;
+  time: Time;
+  realTime: Time;
+  method: string;
+  path: string;
+  query: string;
+  partnerId?: string;
+  /** 0: a fault closed the connection. */
+  status: number;
+  latencyMs: number;
+  fault?: string;
+}
+/** The stream's first event. */
+export interface StreamHello {
+  /** The newest event's id when the stream opened: where it resumes. */
+  lastEventId: number;
+  clock: Clock;
+}
+/** Events were missed: reload what you show (GET the lists), then go on reading. */
+export interface StreamLost {
+  /** How many were missed (0 when unknown). */
+  missed: number;
+  /** behind: the buffer no longer holds them; flood: over 1,000 changes in one window; unknown: lastEventId was never given (a restarted mock). */
+  reason: 'behind' | 'flood' | 'unknown';
+  /** The id the stream goes on after. */
+  lastEventId: number;
+}
+/** The mock is shutting down; the stream ends after this. */
+export interface StreamStopping {
+  lastEventId: number;
+}
+/** The stream's limit or timeout was reached; the stream ends after this. */
+export interface StreamEnd {
+  reason: 'limit' | 'timeout';
+  /** The last event id sent: resume after it. */
+  lastEventId: number;
+}
+/** A heartbeat comment (": heartbeat TIME"), yielded only with heartbeats: true. */
+export interface StreamHeartbeat {
+  time: Time;
+}
+/** The data of each event, by name (the served document's x-events). */
+export interface StreamEventData {
+  hello: StreamHello;
+  delivery: DeliveryChange;
+  attempt: Attempt;
+  sink: SinkEvent;
+  request: RequestEvent;
+  clock: Clock;
+  reset: Record<string, never>;
+  lost: StreamLost;
+  stopping: StreamStopping;
+  end: StreamEnd;
+  heartbeat: StreamHeartbeat;
+}
+/** An event's id: increasing, never reused (not even by a reset); hello, stopping, end and heartbeats have none. */
+export type StreamEventId<N extends StreamEventName> = N extends 'hello' | 'stopping' | 'end' | 'heartbeat' ? null : N extends 'lost' ? number | null : number;
+/** One event of the stream; a union discriminated by name: `if (e.name === 'delivery') e.data.state`. */
+export type StreamEvent<N extends StreamEventName = StreamEventName> = N extends StreamEventName
+  ? { id: StreamEventId<N>; name: N; data: StreamEventData[N] }
+  : never;
+/** A test of an event's data (and the event). */
+export type StreamPredicate<N extends StreamEventName = StreamEventName> = (data: StreamEventData[N], event: StreamEvent<N>) => boolean;
+
+/** The options of client.stream(): the query of GET /_mock/stream, and the client's own. */
+export interface StreamOptions {
+  /** The kinds to send (default all): an array, or "delivery,attempt". hello, lost and stopping always come. */
+  events?: StreamChangeName[] | string;
+  /** Only this partner's delivery, attempt and request events (by key); other kinds pass. */
+  apiKey?: string;
+  /** Only this partner's delivery, attempt and request events (by id); other kinds pass. */
+  partnerId?: string;
+  /** Only delivery and attempt events of this webhook kind. */
+  type?: WebhookKind;
+  /** Only delivery and attempt events of this event type. */
+  eventType?: EventType;
+  /** Only delivery and attempt events of this organization. */
+  organizationId?: string;
+  /** Only delivery events in this state, and attempt events with this status. */
+  state?: DeliveryState | AttemptStatus;
+  /** Only the delivery, attempt and sink events of this delivery. */
+  deliveryId?: string;
+  /** Only this sink's sink events. */
+  sink?: string;
+  /** How long a quiet stream waits before a heartbeat: 50ms to 5m, default 15s. */
+  heartbeat?: Duration;
+  /** How long the mock gathers changes before it sends them (a delivery's merged into its latest): 0 to 10s, default 100ms. */
+  coalesce?: Duration;
+  /** End the stream (an end event) after this many change events: 1 to 100000. */
+  limit?: number;
+  /** End the stream (an end event) after this long: at most 24h; default never. */
+  timeout?: Duration;
+  /** Resume after this event id: a previous stream's lastEventId. */
+  lastEventId?: number | string;
+  /** Aborts the stream: its reads then throw the signal's reason. */
+  signal?: AbortSignal;
+  /** true: yield the heartbeat comments, as events named "heartbeat". */
+  heartbeats?: boolean;
+  /** Milliseconds the stream may send nothing, not even a heartbeat, before it is taken for dead (default: the heartbeat interval plus 15 s). */
+  idleTimeout?: number;
+}
+
+/**
+ * An open GET /_mock/stream, subscribed: `for await (const e of stream)`.
+ * The iteration ends after "stopping" or "end", when the mock ends the stream, or
+ * after close() (a loop that breaks closes it); an aborted signal throws
+ * its reason; a broken connection throws a BullseyeMockError with status 0.
+ */
+export class EventStream implements AsyncIterableIterator<StreamEvent> {
+  private constructor();
+  /** The stream's URL, with its query. */
+  readonly url: string;
+  readonly status: number;
+  /** The 200's headers, lower-case names. */
+  readonly headers: Record<string, string>;
+  /** Where a new stream resumes this one: the id of the last event taken, or before any the hello's lastEventId. */
+  readonly lastEventId: number | null;
+  /** The hello event, once the iteration passed it. */
+  readonly hello: StreamEvent<'hello'> | null;
+  /** The reconnection delay (ms) the stream asked for (its retry line), once read. */
+  readonly retry: number | null;
+  /** Whether it ended or was closed. */
+  readonly closed: boolean;
+  [Symbol.asyncIterator](): EventStream;
+  next(): Promise<IteratorResult<StreamEvent, undefined>>;
+  /** Closes the stream. */
+  return(): Promise<IteratorResult<StreamEvent, undefined>>;
+  /** The next event, undefined at the end; past timeout a WaitTimeoutError (the stream stays usable). */
+  read(options?: { timeout?: Duration }): Promise<StreamEvent | undefined>;
+  /**
+   * The first event named name whose data the predicate accepts, the ones before it skipped. Past timeout
+   * (default 30s) a WaitTimeoutError whose result is the events read; a stream that ends first, a
+   * BullseyeMockError with code "StreamEnded".
+   */
+  waitForEvent<N extends StreamEventName>(name: N, predicate?: StreamPredicate<N> | null, options?: { timeout?: Duration }): Promise<StreamEvent<N>>;
+  waitForEvent(name?: null, predicate?: StreamPredicate | null, options?: { timeout?: Duration }): Promise<StreamEvent>;
+  /** Every event read up to and including the one waitForEvent answers. */
+  eventsUntil<N extends StreamEventName>(name: N, predicate?: StreamPredicate<N> | null, options?: { timeout?: Duration }): Promise<StreamEvent[]>;
+  eventsUntil(name?: null, predicate?: StreamPredicate | null, options?: { timeout?: Duration }): Promise<StreamEvent[]>;
+  /** Closes the connection (the mock frees its place); the iteration ends. */
+  close(): void;
+}
+
 export interface ClientOptions {
   /** The mock's base URL, e.g. http://127.0.0.1:8080. */
   baseUrl: string;
@@ -575,6 +755,13 @@ export class Client {
   /** POST /_mock/reset */
   reset(): Promise<{ success: boolean }>;
 
+  /**
+   * GET /_mock/stream: the mock's changes as Server-Sent Events. Resolves once the mock has subscribed the
+   * stream (every change after that is on it); the promise is async iterable too. A bad parameter rejects
+   * with a 400 whose details.parameter names it; past 64 open streams, a 429 with retry-after.
+   */
+  stream(options?: StreamOptions): Promise<EventStream> & AsyncIterable<StreamEvent>;
+
   /** GET /_mock/clock */
   clock(): Promise<Clock>;
   /** POST /_mock/clock/advance (409 unless --clock manual) */
@@ -601,6 +788,8 @@ export class Client {
   /** startScenario, then waitForScenarioRun. */
   runScenario(source: string | Uint8Array | Record<string, unknown>, options?: ScenarioOptions & { timeout?: Duration }): Promise<ScenarioRun>;
 
+  /** GET /_mock/logs: the vendor's attempt log, for one partner or all, journaling nothing. */
+  attemptLog(filters?: Paging & { apiKey?: string; partnerId?: string; type?: WebhookKind; status?: AttemptStatus; organizationId?: string }): Promise<Page & { logs: Attempt[] }>;
   /** GET /_mock/requests: the journal, newest first. */
   requests(match?: RequestMatch & Paging): Promise<Page & { requests: JournalEntry[]; cap: number; evicted: number }>;
   /** GET /_mock/requests/wait: until at least count (default 1) requests match. */

@@ -194,23 +194,68 @@ class Transport {
         parsed = text;
       }
     }
-    if (res.status < 200 || res.status > 299) {
-      const e = parsed && typeof parsed === 'object' ? parsed : {};
-      const what = e.code ? `${e.code}: ${e.message}` : text.slice(0, 500) || res.statusText;
-      throw new BullseyeMockError(`${method} ${url}: ${res.status} ${what}`, {
-        status: res.status,
-        code: e.code,
-        details: e.details,
-        body: parsed,
-        headers: headersObject(res.headers),
-        method,
-        url,
-      });
-    }
+    if (res.status < 200 || res.status > 299) throw refused(res, text, parsed, method, url);
     if (res.status === 204 || text === '') return undefined;
     if (opts.accept === 'text') return text;
     return parsed;
   }
+
+  /**
+   * Opens an operation answered with Server-Sent Events: the response once
+   * its head arrived (2xx), its body left to read. requestTimeout bounds
+   * the connection and the head only; signal (optional) aborts it all.
+   */
+  async openStream(template, { query, signal } = {}) {
+    const key = operationKey('GET', template);
+    if (!KNOWN.has(key)) throw new Error(`bullseye-mock client: ${key} is not in the operations table`);
+    const url = this.baseUrl + template + queryString(query);
+    const headers = { ...(await this.headers()), Accept: 'text/event-stream', 'Cache-Control': 'no-cache' };
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    if (signal?.aborted) controller.abort(signal.reason);
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const head = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), this.requestTimeout);
+    let res;
+    try {
+      res = await this.fetch(url, { method: 'GET', headers, signal: controller.signal });
+    } catch (err) {
+      signal?.removeEventListener('abort', onAbort);
+      if (signal?.aborted) throw signal.reason;
+      const timedOut = controller.signal.aborted;
+      const why = timedOut ? `no answer within ${this.requestTimeout}ms` : `no answer (${err?.cause?.code ?? err?.cause?.message ?? err?.message})`;
+      throw new BullseyeMockError(`GET ${url}: ${why}`, { status: 0, code: timedOut ? 'Timeout' : 'NetworkError', method: 'GET', url, cause: err });
+    } finally {
+      clearTimeout(head);
+    }
+    if (res.status < 200 || res.status > 299) {
+      signal?.removeEventListener('abort', onAbort);
+      const text = await res.text().catch(() => '');
+      let parsed = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: the text
+      }
+      throw refused(res, text, parsed, 'GET', url);
+    }
+    const release = () => signal?.removeEventListener('abort', onAbort);
+    return { res, url, controller, release };
+  }
+}
+
+// The error of a non-2xx answer: its status and the vendor's error JSON.
+function refused(res, text, parsed, method, url) {
+  const e = parsed && typeof parsed === 'object' ? parsed : {};
+  const what = e.code ? `${e.code}: ${e.message}` : text.slice(0, 500) || res.statusText;
+  return new BullseyeMockError(`${method} ${url}: ${res.status} ${what}`, {
+    status: res.status,
+    code: e.code,
+    details: e.details,
+    body: parsed,
+    headers: headersObject(res.headers),
+    method,
+    url,
+  });
 }
 
 /**
@@ -304,6 +349,363 @@ export class PartnerClient {
   /** GET /api/v1/partner/billing: billing mode, period, credit pool, tiers. */
   billing() {
     return this.#t.request('GET', '/api/v1/partner/billing');
+  }
+}
+
+// ---- The change stream (GET /_mock/stream) ----
+
+// The Server-Sent Events wire format, chunk by chunk (the HTML standard's
+// algorithm): lines end in \n, \r\n or \r; a blank line dispatches the
+// event gathered so far; data lines join with \n; a line starting with ":"
+// is a comment (the mock's heartbeat is ": heartbeat TIME").
+class SSEParser {
+  #heartbeats;
+  #pending = '';
+  #skipLF = false;
+  #first = true;
+  #name = '';
+  #data = [];
+  #id = null;
+  /** The reconnection delay the stream asked for (ms), once its retry field came. */
+  retry = null;
+
+  constructor({ heartbeats = false } = {}) {
+    this.#heartbeats = heartbeats;
+  }
+
+  /** The events a chunk of text (cut anywhere) completes. */
+  feed(chunk) {
+    if (this.#first && chunk) {
+      this.#first = false;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    }
+    if (this.#skipLF && chunk) {
+      this.#skipLF = false;
+      if (chunk[0] === '\n') chunk = chunk.slice(1); // the \n of a \r\n cut in two
+    }
+    const text = this.#pending + chunk;
+    const out = [];
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c !== '\n' && c !== '\r') continue;
+      const ev = this.#line(text.slice(start, i));
+      if (ev) out.push(ev);
+      if (c === '\r') {
+        if (i + 1 === text.length) this.#skipLF = true;
+        else if (text[i + 1] === '\n') i++;
+      }
+      start = i + 1;
+    }
+    this.#pending = text.slice(start);
+    return out;
+  }
+
+  #line(line) {
+    if (line === '') return this.#dispatch();
+    if (line[0] === ':') {
+      const comment = line.slice(1).trim();
+      if (this.#heartbeats && comment.startsWith('heartbeat')) {
+        return { id: null, name: 'heartbeat', data: { time: comment.slice('heartbeat'.length).trim() } };
+      }
+      return undefined;
+    }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value[0] === ' ') value = value.slice(1);
+    if (field === 'event') this.#name = value;
+    else if (field === 'data') this.#data.push(value);
+    else if (field === 'id') {
+      if (!value.includes('\0')) this.#id = value;
+    } else if (field === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
+    return undefined;
+  }
+
+  #dispatch() {
+    const name = this.#name || 'message';
+    const data = this.#data;
+    const rawId = this.#id;
+    this.#name = '';
+    this.#data = [];
+    this.#id = null;
+    if (data.length === 0) return undefined; // no data: nothing to dispatch (the retry line is one)
+    const text = data.join('\n');
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const body = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : { raw: text };
+    const id = rawId !== null && /^\d+$/.test(rawId.trim()) ? Number(rawId) : null;
+    return { id, name, data: body };
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+// A short account of an event, for messages.
+function describeEvent(e) {
+  const d = e.data ?? {};
+  switch (e.name) {
+    case 'delivery':
+      return `delivery ${d.id}: ${d.state}`;
+    case 'attempt':
+      return `attempt ${d.attempt} of ${d.deliveryId}: ${d.status} ${d.statusCode}`;
+    case 'sink':
+      return `sink ${d.sink} #${d.seq}: ${d.status} ${d.signature}`;
+    case 'request':
+      return `request ${d.method} ${d.path}: ${d.status}`;
+    case 'clock':
+      return `clock ${d.now}`;
+    case 'lost':
+      return `lost ${d.missed} (${d.reason})`;
+    case 'end':
+      return `end (${d.reason})`;
+    default:
+      return e.name;
+  }
+}
+
+/**
+ * An open GET /_mock/stream: an async iterable (and iterator) of
+ * {id, name, data}. The mock has subscribed it when client.stream()
+ * resolves. Iteration ends after "stopping" (the mock shuts down) or
+ * "end" (the stream's limit or timeout), when the mock ends the stream, or after close() / return() (a for await loop
+ * that breaks calls it); an aborted signal throws its reason; a broken
+ * connection throws a BullseyeMockError with status 0.
+ */
+export class EventStream {
+  #res;
+  #reader;
+  #decoder = new TextDecoder();
+  #parser;
+  #controller;
+  #release;
+  #signal;
+  #buffer = [];
+  #reading = null;
+  #ended = false;
+  #closed = false;
+  #error = null;
+  #idleMs;
+  #idleTimer = null;
+  #idleFired = false;
+  #waitMs;
+  #aborted = false;
+  #onAbort;
+
+  constructor({ res, url, controller, release, signal, heartbeats = false, idleTimeout = 30_000, waitTimeout = DEFAULT_POLL_MS }) {
+    this.#res = res;
+    this.#controller = controller;
+    this.#release = release ?? (() => {});
+    this.#signal = signal;
+    this.#parser = new SSEParser({ heartbeats });
+    this.#idleMs = idleTimeout;
+    this.#waitMs = waitTimeout;
+    this.#reader = res.body ? res.body.getReader() : null;
+    // Aborted while open, the stream throws the signal's reason from then on.
+    this.#onAbort = () => {
+      if (!this.#ended) this.#aborted = true;
+    };
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (!this.#reader) this.#finish();
+    /** The stream's URL, with its query. */
+    this.url = url;
+    /** The 200's status and headers (lower-case names). */
+    this.status = res.status;
+    this.headers = headersObject(res.headers);
+    /**
+     * Where a new stream resumes this one (client.stream({lastEventId})): the
+     * id of the last event taken from it, or, before any, the hello's lastEventId.
+     */
+    this.lastEventId = null;
+    /** The hello event, once the iteration passed it. */
+    this.hello = null;
+  }
+
+  /** The reconnection delay the stream asked for, in ms (its retry line), once read. */
+  get retry() {
+    return this.#parser.retry;
+  }
+
+  /** Whether the stream ended or was closed. */
+  get closed() {
+    return this.#closed || (this.#ended && this.#buffer.length === 0 && !this.#error);
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  /** The iterator protocol: {value: event, done: false}, or {done: true} at the end. */
+  async next() {
+    const value = await this.#take(undefined);
+    return value === undefined ? { value: undefined, done: true } : { value, done: false };
+  }
+
+  /** Closes the stream (a for await loop that breaks or throws calls it). */
+  async return() {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  /**
+   * The next event, or undefined once the stream has ended. timeout (a Go
+   * duration or ms) bounds the wait: past it a WaitTimeoutError, the stream
+   * still open and usable.
+   */
+  async read({ timeout } = {}) {
+    const ms = timeout === undefined ? undefined : durationMs(timeout);
+    return this.#take(ms === undefined ? undefined : Date.now() + ms, () => new WaitTimeoutError(`bullseye-mock: GET ${this.url}: no stream event within ${ms}ms`, { result: [], method: 'GET', url: this.url }));
+  }
+
+  /**
+   * Every event read up to and including the first named `name` (any name
+   * when null) whose data `predicate(data, event)` accepts. timeout (a Go
+   * duration or ms; default 30s) bounds the whole wait: past it, a
+   * WaitTimeoutError whose result is the events read meanwhile. A stream
+   * that ends first throws a BullseyeMockError with code "StreamEnded".
+   */
+  async eventsUntil(name, predicate, { timeout } = {}) {
+    const ms = timeout === undefined ? this.#waitMs : durationMs(timeout);
+    const deadline = Date.now() + (Number.isFinite(ms) ? ms : this.#waitMs);
+    const seen = [];
+    const want = `${name ?? 'an'} event${predicate ? ' matching the predicate' : ''}`;
+    const account = () => {
+      let shown = seen.filter((e) => e.name !== 'heartbeat').map(describeEvent);
+      if (shown.length > 20) shown = [...shown.slice(0, 10), `... ${shown.length - 20} more ...`, ...shown.slice(-10)];
+      return shown.join('; ') || 'nothing';
+    };
+    for (;;) {
+      const e = await this.#take(deadline, () =>
+        new WaitTimeoutError(`bullseye-mock: GET ${this.url}: no ${want} within ${ms}ms; the stream sent: ${account()}`, { result: seen, method: 'GET', url: this.url }),
+      );
+      if (e === undefined) {
+        throw new BullseyeMockError(`bullseye-mock: GET ${this.url}: the stream ended before ${want}; it sent: ${account()}`, {
+          status: 200,
+          code: 'StreamEnded',
+          body: seen,
+          method: 'GET',
+          url: this.url,
+        });
+      }
+      seen.push(e);
+      if ((name === undefined || name === null || e.name === name) && (!predicate || predicate(e.data, e))) return seen;
+    }
+  }
+
+  /** The first event named `name` whose data `predicate(data, event)` accepts (see eventsUntil). */
+  async waitForEvent(name, predicate, options) {
+    return (await this.eventsUntil(name, predicate, options)).at(-1);
+  }
+
+  /** Closes the connection (the mock frees the stream's place); the iteration ends. Idempotent. */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer.length = 0;
+    this.#finish();
+  }
+
+  #finish() {
+    this.#ended = true;
+    this.#release();
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#reader) this.#reader.cancel().catch(() => {});
+    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort();
+  }
+
+  #consume(e) {
+    if (e.name === 'hello') {
+      this.hello = e;
+      if (this.lastEventId === null && Number.isInteger(e.data.lastEventId)) this.lastEventId = e.data.lastEventId;
+    } else if (e.id !== null) {
+      this.lastEventId = e.id;
+    }
+    return e;
+  }
+
+  // The next event (undefined at the end), reading more as needed; with a
+  // deadline, onTimeout() is thrown past it. What a read that lost the race
+  // brings is kept for the next call.
+  async #take(deadline, onTimeout) {
+    for (;;) {
+      if (this.#aborted && !this.#closed) throw this.#signal.reason;
+      if (this.#closed) return undefined;
+      if (this.#buffer.length) return this.#consume(this.#buffer.shift());
+      if (this.#error) {
+        const err = this.#error;
+        this.#error = null;
+        throw err;
+      }
+      if (this.#ended) return undefined;
+      const fill = (this.#reading ??= this.#readChunk().finally(() => {
+        this.#reading = null;
+      }));
+      if (deadline === undefined) {
+        await fill;
+        continue;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw onTimeout();
+      let timer;
+      const expired = new Promise((resolve) => {
+        timer = setTimeout(resolve, left, TIMED_OUT);
+      });
+      const won = await Promise.race([fill, expired]);
+      clearTimeout(timer);
+      if (won === TIMED_OUT) throw onTimeout();
+    }
+  }
+
+  // Reads one chunk and parses it into the buffer; never rejects (an error
+  // is kept for #take to throw).
+  async #readChunk() {
+    this.#idleTimer = setTimeout(() => {
+      this.#idleFired = true;
+      this.#controller?.abort(new DOMException('the stream went quiet', 'TimeoutError'));
+    }, this.#idleMs);
+    try {
+      const { value, done } = await this.#reader.read();
+      if (done) {
+        // An event the end cut short is dropped, as the standard says.
+        for (const e of this.#parser.feed(this.#decoder.decode())) this.#buffer.push(e);
+        this.#finish();
+        return;
+      }
+      for (const e of this.#parser.feed(this.#decoder.decode(value, { stream: true }))) {
+        this.#buffer.push(e);
+        if (e.name === 'stopping' || e.name === 'end') {
+          this.#finish(); // the mock ends the stream after it
+          break;
+        }
+      }
+    } catch (err) {
+      if (this.#closed) return;
+      if (this.#aborted) this.#buffer.length = 0; // #take throws the signal's reason
+      else if (this.#idleFired) {
+        this.#error = new BullseyeMockError(`GET ${this.url}: the stream sent nothing within ${this.#idleMs}ms, not even a heartbeat: the connection is taken for dead`, {
+          status: 0,
+          code: 'Timeout',
+          method: 'GET',
+          url: this.url,
+          cause: err,
+        });
+      } else {
+        this.#error = new BullseyeMockError(`GET ${this.url}: the stream broke (${err?.cause?.code ?? err?.cause?.message ?? err?.message})`, {
+          status: 0,
+          code: 'NetworkError',
+          method: 'GET',
+          url: this.url,
+          cause: err,
+        });
+      }
+      this.#finish();
+    } finally {
+      clearTimeout(this.#idleTimer);
+    }
   }
 }
 
@@ -469,6 +871,54 @@ export class Client {
     return this.#t.request('POST', '/_mock/reset');
   }
 
+  // ---- The change stream ----
+
+  /**
+   * GET /_mock/stream: the mock's changes as they happen (Server-Sent
+   * Events). Resolves, once the mock has subscribed it (every change after
+   * that is on it), to an EventStream: `for await (const e of stream)`
+   * gives {id, name, data}: hello, then delivery, attempt, sink, request,
+   * clock and reset changes, lost (events were missed: reload), and last
+   * stopping (the mock shuts down) or end (limit or timeout reached),
+   * after which the iteration ends. The promise is async iterable too:
+   * `for await (const e of client.stream(opts))`.
+   *
+   * options: the query (events: an array or "delivery,attempt"; apiKey,
+   * partnerId, type, eventType, organizationId, state, deliveryId, sink:
+   * filters; heartbeat, coalesce: Go durations or ms; limit: end after so
+   * many changes; timeout: end after so long; lastEventId: resume after
+   * it), plus signal (an AbortSignal), heartbeats (true: yield the
+   * heartbeat comments as "heartbeat" events) and idleTimeout (ms the
+   * stream may send nothing at all before it is taken for dead; default
+   * the heartbeat interval plus 15 s). A bad parameter rejects with a 400
+   * BullseyeMockError whose details.parameter names it.
+   */
+  stream(options = {}) {
+    const { signal, heartbeats = false, idleTimeout, ...query } = options ?? {};
+    if (query.heartbeat !== undefined) query.heartbeat = duration(query.heartbeat);
+    if (query.coalesce !== undefined) query.coalesce = duration(query.coalesce);
+    if (query.timeout !== undefined) query.timeout = duration(query.timeout);
+    const beat = durationMs(query.heartbeat ?? '15s');
+    const idle = idleTimeout ?? (Number.isFinite(beat) ? beat : 15_000) + POLL_SLACK_MS;
+    const opened = this.#t
+      .openStream('/_mock/stream', { query, signal })
+      .then(({ res, url, controller, release }) => new EventStream({ res, url, controller, release, signal, heartbeats, idleTimeout: idle }));
+    opened[Symbol.asyncIterator] = () => {
+      let stream;
+      return {
+        async next() {
+          stream ??= await opened;
+          return stream.next();
+        },
+        async return() {
+          (stream ?? (await opened.catch(() => undefined)))?.close();
+          return { value: undefined, done: true };
+        },
+      };
+    };
+    return opened;
+  }
+
   // ---- The clock ----
 
   /** GET /_mock/clock: {now, manual, nextDue}. */
@@ -566,6 +1016,15 @@ export class Client {
    */
   requests(match = {}) {
     return this.#t.request('GET', '/_mock/requests', { query: match });
+  }
+
+  /**
+   * GET /_mock/logs: the attempt log exactly as the vendor's
+   * GET /partner/webhooks/logs answers it, for one partner (apiKey or
+   * partnerId) or all, without a Partner API call (nothing journaled).
+   */
+  attemptLog(filters = {}) {
+    return this.#t.request('GET', '/_mock/logs', { query: filters });
   }
 
   /**

@@ -36,6 +36,7 @@ export const OPERATIONS = Object.freeze([
   ['GET', '/_mock/scenarios/runs/{id}', 'scenarioRun'],
   ['GET', '/_mock/scenarios/runs/{id}/wait', 'waitForScenarioRun'],
   ['GET', '/_mock/requests', 'requests'],
+  ['GET', '/_mock/logs', 'attemptLog'],
   ['GET', '/_mock/requests/wait', 'waitRequests'],
   ['POST', '/_mock/faults', 'addFault'],
   ['GET', '/_mock/faults', 'faults'],
@@ -47,6 +48,7 @@ export const OPERATIONS = Object.freeze([
   ['DELETE', '/_mock/keys/{apiKey}', 'revokeKey'],
   ['GET', '/_mock/traffic', 'traffic'],
   ['GET', '/_mock/traffic.svg', 'trafficSvg'],
+  ['GET', '/_mock/stream', 'stream'], // Server-Sent Events: an EventStream
 
   // The built-in sink.
   ['GET', '/_mock/sink', 'sinks'],

@@ -108,6 +108,12 @@ test('the Partner API test webhook and the attempt log', async () => {
   assert.equal(total, 1);
   assert.equal(logs[0].deliveryId, sent.deliveryId);
   assert.equal(logs[0].statusCode, 200);
+  // The control API's copy of the log is the same page, and journals nothing.
+  const journaled = (await client.requests()).total;
+  const [{ id: partnerId }] = (await client.partners()).partners;
+  assert.deepEqual(await client.attemptLog({ partnerId, type: 'identification', status: 'delivered' }),
+    await client.partner.logs({ type: 'identification', status: 'delivered' }));
+  assert.equal((await client.requests()).total, journaled + 1);
 });
 
 test('reset forgets deliveries and what the sinks recorded', async () => {

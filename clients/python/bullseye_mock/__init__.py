@@ -3,6 +3,8 @@
 * :class:`Client`: every operation of the mock's control API (``/_mock``), and
   :attr:`Client.partner`, a :class:`PartnerAPI` with the calls an app makes to
   the Partner API (``/api/v1``).
+* :meth:`Client.stream`: the mock's changes as they happen (``GET /_mock/stream``),
+  an :class:`EventStream` of :class:`StreamEvent`.
 * :func:`start_mock`: run the binary (or the container) on a free loopback port.
 * ``bullseye_mock.pytest_plugin``: the ``bullseye_mock`` fixture.
 
@@ -20,6 +22,7 @@ from .errors import (
 )
 from .operations import HELPERS, OPERATIONS
 from .process import MockProcess, MockStartError, docker_available, find_binary, start_mock
+from .stream import STREAM_EVENT_NAMES, STREAM_EVENTS, EventStream, StreamEvent
 from .types import FINAL_STATES, SIGNATURE_FAULTS
 from .util import (
     attempt_offsets,
@@ -46,6 +49,10 @@ __all__ = [
     "ScenarioFailed",
     "OPERATIONS",
     "HELPERS",
+    "EventStream",
+    "StreamEvent",
+    "STREAM_EVENTS",
+    "STREAM_EVENT_NAMES",
     "MockProcess",
     "MockStartError",
     "start_mock",

@@ -41,6 +41,7 @@ from .errors import (
     DeliveryStateError,
     ScenarioFailed,
 )
+from .stream import EventStream
 from .types import (
     FINAL_STATES,
     Advanced,
@@ -201,16 +202,64 @@ class _Transport:
             body = resp.read()
             got = _Response(resp.status, {k: v for k, v in resp.getheaders()}, body, method, url)
         except (OSError, http.client.HTTPException) as e:
-            if isinstance(e, socket.timeout):
-                what = f"no answer within {conn.timeout}s"
-            else:
-                what = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-            raise BullseyeMockConnectionError(0, what, code="ConnectionError", method=method, url=url) from e
+            raise self._no_answer(e, conn, method, url) from e
         finally:
             conn.close()
         if check and not 200 <= got.status < 300:
             raise BullseyeMockError.from_response(got.status, got.body, got.headers, method, url)
         return got
+
+    @staticmethod
+    def _no_answer(
+        e: BaseException, conn: http.client.HTTPConnection, method: str, url: str
+    ) -> BullseyeMockConnectionError:
+        if isinstance(e, socket.timeout):
+            what = f"no answer within {conn.timeout}s"
+        else:
+            what = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        return BullseyeMockConnectionError(0, what, code="ConnectionError", method=method, url=url)
+
+    def open_stream(
+        self,
+        path: str,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        idle_timeout: float,
+        wait_timeout: float,
+        heartbeats: bool = False,
+    ) -> EventStream:
+        """``GET path`` answered with Server-Sent Events: the open stream (a non-2xx raises, as :meth:`request`)."""
+        target = self.prefix + path
+        url = self.base_url + path
+        if query:
+            pairs = [(k, _query_value(v)) for k, v in query.items() if v is not None]
+            if pairs:
+                target += "?" + urlencode(pairs)
+                url += "?" + urlencode(pairs)
+        send_headers = dict(self.headers)
+        send_headers["Accept"] = "text/event-stream"
+        send_headers["Cache-Control"] = "no-cache"
+        # The timeout bounds the connection and the answer's head; the
+        # stream then waits up to idle_timeout for each line.
+        conn = self._connection(self.timeout)
+        try:
+            conn.request("GET", target, headers=send_headers)
+            sock = conn.sock  # before getresponse, which may hand it to the response
+            resp = conn.getresponse()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise self._no_answer(e, conn, "GET", url) from e
+        if not 200 <= resp.status < 300:
+            try:
+                body = resp.read()
+            except (OSError, http.client.HTTPException):
+                body = b""
+            finally:
+                conn.close()
+            raise BullseyeMockError.from_response(resp.status, body, dict(resp.getheaders()), "GET", url)
+        return EventStream(
+            conn, resp, sock, url=url, idle_timeout=idle_timeout, wait_timeout=wait_timeout, heartbeats=heartbeats
+        )
 
 
 def _seg(value: str) -> str:
@@ -699,6 +748,87 @@ class Client:
         """
         return cast(Dict[str, Any], self.request("POST", "/_mock/reset"))
 
+    # --- the change stream ---
+
+    def stream(
+        self,
+        events: Union[str, Sequence[str], None] = None,
+        *,
+        api_key: Optional[str] = None,
+        partner_id: Optional[str] = None,
+        type: Optional[str] = None,
+        event_type: Optional[str] = None,
+        organization_id: Optional[str] = None,
+        state: Optional[str] = None,
+        delivery_id: Optional[str] = None,
+        sink: Optional[str] = None,
+        heartbeat: Optional[Duration] = None,
+        coalesce: Optional[Duration] = None,
+        limit: Optional[int] = None,
+        timeout: Optional[Duration] = None,
+        last_event_id: Optional[int] = None,
+        heartbeats: bool = False,
+        idle_timeout: Optional[Duration] = None,
+    ) -> EventStream:
+        """``GET /_mock/stream``: the mock's changes as they happen (Server-Sent Events).
+
+        Returns an open :class:`~bullseye_mock.EventStream`, to iterate (``with``
+        it, so that it is closed) for :class:`~bullseye_mock.StreamEvent`\\ s
+        ``(id, name, data)``: ``hello``, then ``delivery``, ``attempt``,
+        ``sink``, ``request``, ``clock``, ``reset`` changes, ``lost`` (events
+        were missed: reload), and the last: ``stopping`` (the mock shuts
+        down) or ``end`` (``limit`` or ``timeout`` reached). The mock has
+        subscribed it when this returns, so every change after the call is on it.
+
+        ``events`` chooses kinds (``"delivery,attempt"`` or a list; default
+        all). A filter (``api_key``/``partner_id``, ``type``, ``event_type``,
+        ``organization_id``, ``state``, ``delivery_id``, ``sink``) drops the
+        events that carry its field with another value and lets the others
+        through. ``coalesce`` (default 100ms, at most 10s; ``0`` sends each
+        change at once) is how long the mock gathers changes, a delivery's
+        merged into its latest; ``heartbeat`` (50ms to 5m, default 15s) how
+        long a quiet stream waits before a heartbeat (skipped unless
+        ``heartbeats=True``). ``limit`` ends the stream (an ``end`` event)
+        after that many change events, ``timeout`` (a duration, at most 24h)
+        after that long. ``last_event_id`` resumes after that event (a
+        previous stream's ``last_event_id``). ``idle_timeout`` is how long
+        the stream may send nothing, not even a heartbeat, before it is taken
+        for dead (default: the heartbeat interval plus 15 s).
+
+        A bad parameter raises :class:`BullseyeMockError` 400 whose
+        ``details["parameter"]`` names it; 64 open streams, 429 with ``Retry-After``.
+        """
+        q: Dict[str, Any] = {
+            "events": comma(events) if events is not None else None,
+            "apiKey": api_key,
+            "partnerId": partner_id,
+            "type": type,
+            "eventType": event_type,
+            "organizationId": organization_id,
+            "state": state,
+            "deliveryId": delivery_id,
+            "sink": sink,
+            "heartbeat": go_duration(heartbeat) if heartbeat is not None else None,
+            "coalesce": go_duration(coalesce) if coalesce is not None else None,
+            "limit": limit,
+            "timeout": go_duration(timeout) if timeout is not None else None,
+            "lastEventId": last_event_id,
+        }
+        if idle_timeout is not None:
+            idle = seconds(idle_timeout)
+        else:
+            try:
+                idle = seconds(heartbeat if heartbeat is not None else "15s") + _LONG_POLL_MARGIN
+            except ValueError:
+                idle = 15.0 + _LONG_POLL_MARGIN  # the mock refuses the heartbeat anyway
+        return self._http.open_stream(
+            "/_mock/stream",
+            query=q,
+            idle_timeout=idle,
+            wait_timeout=seconds(self.wait_timeout),
+            heartbeats=heartbeats,
+        )
+
     # --- the clock ---
 
     def clock(self) -> Clock:
@@ -980,6 +1110,26 @@ class Client:
             if body is not None
             else None,
         }
+
+    def attempt_log(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        partner_id: Optional[str] = None,
+        type: Optional[str] = None,
+        status: Optional[str] = None,
+        organization_id: Optional[str] = None,
+        page: Optional[int] = None,
+        page_size: Optional[int] = None,
+    ) -> LogPage:
+        """``GET /_mock/logs``: the attempt log exactly as the vendor's ``GET /partner/webhooks/logs``
+        answers it, for one partner (``api_key`` or ``partner_id``) or all, without a Partner API call
+        (nothing is journaled or rate limited)."""
+        q = {
+            "apiKey": api_key, "partnerId": partner_id, "type": type, "status": status,
+            "organizationId": organization_id, "page": page, "pageSize": page_size,
+        }
+        return cast(LogPage, self.request("GET", "/_mock/logs", query=q))
 
     def requests(
         self,

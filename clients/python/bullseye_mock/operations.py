@@ -40,6 +40,7 @@ OPERATIONS: Dict[Operation, str] = {
     ("GET", "/_mock/scenarios/runs/{id}"): "scenario_run",
     ("GET", "/_mock/scenarios/runs/{id}/wait"): "wait_scenario_run",
     ("GET", "/_mock/requests"): "requests",
+    ("GET", "/_mock/logs"): "attempt_log",
     ("GET", "/_mock/requests/wait"): "wait_requests",
     ("POST", "/_mock/faults"): "add_fault",
     ("GET", "/_mock/faults"): "faults",
@@ -51,6 +52,7 @@ OPERATIONS: Dict[Operation, str] = {
     ("DELETE", "/_mock/keys/{apiKey}"): "revoke_key",
     ("GET", "/_mock/traffic"): "traffic",
     ("GET", "/_mock/traffic.svg"): "traffic_svg",
+    ("GET", "/_mock/stream"): "stream",  # Server-Sent Events: an EventStream
     # Sink
     ("GET", "/_mock/sink"): "sinks",
     ("PUT", "/_mock/sink/{name}"): "configure_sink",

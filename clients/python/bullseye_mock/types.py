@@ -125,6 +125,79 @@ class Clock(TypedDict, total=False):
     nextDue: Optional[str]
 
 
+class DeliveryChange(TypedDict, total=False):
+    """The data of a stream's ``delivery`` event: a delivery created or changed state, as a row of the list."""
+
+    id: str
+    partnerId: str
+    type: WebhookKind
+    eventType: str
+    organizationId: str
+    duplicateOf: str
+    fault: str
+    state: DeliveryState
+    nextAttemptAt: str  # while an attempt is scheduled
+    attemptCount: int
+    created: bool  # the delivery's first event (also when merged into a later change)
+
+
+class SinkEvent(TypedDict, total=False):
+    """The data of a stream's ``sink`` event: a request a sink recorded, without headers and body."""
+
+    sink: str
+    seq: int
+    receivedAt: str
+    method: str
+    deliveryId: str
+    attempt: int
+    signature: Literal["valid", "invalid", "missing", "unchecked"]
+    signatureError: str
+    status: int
+
+
+class RequestEvent(TypedDict, total=False):
+    """The data of a stream's ``request`` event: a journaled Partner API request, without headers and bodies."""
+
+    id: int
+    time: str
+    realTime: str
+    method: str
+    path: str
+    query: str
+    partnerId: str
+    status: int  # 0: a fault closed the connection
+    latencyMs: float
+    fault: str
+
+
+class StreamHello(TypedDict, total=False):
+    """The data of a stream's first event, ``hello``."""
+
+    lastEventId: int  # the newest event's id when the stream opened: where it resumes
+    clock: Clock
+
+
+class StreamLost(TypedDict, total=False):
+    """The data of a stream's ``lost`` event: events were missed, reload what you show."""
+
+    missed: int  # 0 when unknown
+    reason: Literal["behind", "flood", "unknown"]
+    lastEventId: int  # the id the stream goes on after
+
+
+class StreamStopping(TypedDict, total=False):
+    """The data of a stream's ``stopping`` event: the mock shuts down, the stream ends."""
+
+    lastEventId: int
+
+
+class StreamEnd(TypedDict, total=False):
+    """The data of a stream's ``end`` event: its ``limit`` or ``timeout`` was reached, the stream ends."""
+
+    reason: Literal["limit", "timeout"]
+    lastEventId: int  # the last event id sent: resume after it
+
+
 class Advanced(Clock, total=False):
     moved: bool
     advancedBy: str

@@ -73,6 +73,10 @@ def test_retry_schedule_under_the_manual_clock(bullseye_mock: Client) -> None:
 
     logs = bullseye_mock.partner.logs(type="identification")["logs"]
     assert [(e["attempt"], e["status"]) for e in reversed(logs)] == [(1, "retrying"), (2, "retrying"), (3, "delivered")]
+    # The control API's copy of the log is the vendor's page, and journals nothing.
+    journaled = bullseye_mock.requests()["total"]
+    assert bullseye_mock.attempt_log(api_key=bullseye_mock.api_key, type="identification") == bullseye_mock.partner.logs(type="identification")
+    assert bullseye_mock.requests()["total"] == journaled + 1
 
 
 def test_advance_by_replays_the_whole_schedule_and_set_clock(bullseye_mock: Client) -> None:
