@@ -1012,11 +1012,12 @@ func (c *curlReq) run(ts *testscript.TestScript) (code int, msg string) {
 // normalised command (see normaliseDocWords). Keep it short: prefer a
 // script that runs the command against a stand-in.
 var docsNotRun = []struct{ pattern, why string }{
-	{`^go test .*`, "the test and benchmark commands: CI runs go test -race ./... itself (.ci/run); the benchmarks take minutes and are measured by hand, never asserted"},
+	{`^(\w+=\S+ )*go test .*`, "the test and benchmark commands: CI runs go test -race ./... itself (.ci/run); the benchmarks take minutes and are measured by hand, never asserted"},
 	{`^go vet \./\.\.\.$|^gofmt -l \.$`, "CI's own lint steps (.ci/run runs both)"},
 	{`^(\w+=\S+ )*scripts/bench-[\w-]+\.sh( .*)?$|^perf (record|report) .*`, "load benchmarks and their profiles: minutes of load against vegeta, read by hand and never asserted (README, Benchmarks)"},
 	{`^go build -o bullseye-mock \.$`, "the scripts' bullseye-mock is this package compiled into the test binary; main_test.go builds the binary the same way and runs it"},
 	{`^(docker|docker-compose) .*|^scripts/docker-base\.sh$|^cd examples/compose$`, "need a Docker engine and build images (minutes): container/ tests and scripts/ci-container.sh run them; the curl calls beside them run in readme-docker.txtar against the same binary"},
+	{`^scripts/screenshots\.sh$`, "starts Chromium and rewrites docs/img; server's TestUIScreenshots, which it runs, runs in CI into a temporary directory"},
 	{`^xdg-open \$B/_mock/ui$`, "opens a desktop browser; readme-quickstart.txtar fetches the page, and server/'s Chromium tests drive the inspector"},
 }
 
