@@ -1366,9 +1366,13 @@ func scriptCommandsIn(script string) []string {
 		case "serve-bg":
 			_, rest := splitEnv(ws[1:])
 			ws = append([]string{"bullseye-mock"}, rest...)
-		case "receiver", "status":
+		case "receiver":
 			if len(ws) > 2 {
 				ws = ws[2:]
+			}
+		case "status": // status N [K=V...] CMD ARGS...
+			if len(ws) > 2 {
+				_, ws = splitEnv(ws[2:])
 			}
 		}
 		for i, w := range ws {

@@ -45,6 +45,7 @@ type root struct {
 	Send        sendCmd        `cmd:"" help:"Send events to a receiver once, with faults, and wait until they settled."`
 	Sign        signCmd        `cmd:"" help:"Print the X-Bullseye-Signature of a body (a file, or standard input)."`
 	Check       checkCmd       `cmd:"" help:"Run a conformance battery against a webhook receiver; exit 1 when a case failed."`
+	Watch       watchCmd       `cmd:"" help:"Print a serving mock's changes as they happen (GET /_mock/stream); with --limit, wait for the next matching ones."`
 }
 
 // env carries what commands need from the process, so tests can run them.

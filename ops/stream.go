@@ -50,10 +50,12 @@ const (
 // ErrBusy refuses a stream past MaxStreams.
 var ErrBusy = errors.New("busy")
 
-// Watch is what a stream reads: which events, and filters on them. A
-// filter applies to the events that carry its field (partner: deliveries,
-// attempts and requests; sink: sink events) and lets the others through;
-// Events chooses the kinds.
+// Watch is what a stream reads: which events, and filters on them. An
+// event is read when it has every field a filter is given for, with that
+// value (partner: deliveries, attempts and requests; type, event type,
+// organization: deliveries and attempts; delivery: those and sink
+// requests; sink: sink requests), so a filter also chooses kinds. Resets
+// always come: they void what a reader shows, whatever it filters.
 type Watch struct {
 	Events       []string // feed names; empty: all
 	APIKey       string
@@ -295,11 +297,14 @@ func (s *Stream) filter(evs []feed.Event) []feed.Event {
 }
 
 func (s *Stream) matches(e feed.Event) bool {
+	if e.Name == feed.Reset {
+		return true
+	}
 	if s.names != nil && !s.names[e.Name] {
 		return false
 	}
 	a, w := e.Attrs, s.w
-	ok := func(want, have string) bool { return want == "" || have == "" || want == have }
+	ok := func(want, have string) bool { return want == "" || want == have }
 	return ok(s.partner, a.Partner) && ok(w.Type, a.Kind) && ok(w.EventType, a.EventType) &&
 		ok(w.Organization, a.Organization) && ok(w.State, a.State) && ok(w.DeliveryID, a.Delivery) && ok(w.Sink, a.Sink)
 }

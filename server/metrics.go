@@ -84,8 +84,8 @@ func (c *metricsCollector) histogram(st sender.Stats) prometheus.Metric {
 // partnerAPICollector reports the journal of Partner API requests and the
 // faults on it, read when scraped.
 type partnerAPICollector struct {
-	ops                                 *ops.Ops
-	entries, evictions, faults, firings *prometheus.Desc
+	ops                                          *ops.Ops
+	entries, evictions, faults, firings, streams *prometheus.Desc
 }
 
 func newPartnerAPICollector(o *ops.Ops) *partnerAPICollector {
@@ -98,11 +98,12 @@ func newPartnerAPICollector(o *ops.Ops) *partnerAPICollector {
 		evictions: d("journal_evictions_total", "Journal entries evicted because the journal was full, since start or the last reset."),
 		faults:    d("partner_api_faults", "Partner API faults held, spent ones included."),
 		firings:   d("partner_api_fault_firings_total", "Partner API requests answered by a fault, since start or the last reset."),
+		streams:   d("streams_open", "Change streams (GET /_mock/stream) open now."),
 	}
 }
 
 func (c *partnerAPICollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.entries, c.evictions, c.faults, c.firings} {
+	for _, d := range []*prometheus.Desc{c.entries, c.evictions, c.faults, c.firings, c.streams} {
 		ch <- d
 	}
 }
@@ -115,6 +116,7 @@ func (c *partnerAPICollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(st.Evicted))
 	ch <- prometheus.MustNewConstMetric(c.faults, prometheus.GaugeValue, float64(len(faults)))
 	ch <- prometheus.MustNewConstMetric(c.firings, prometheus.CounterValue, float64(fired))
+	ch <- prometheus.MustNewConstMetric(c.streams, prometheus.GaugeValue, float64(c.ops.Feed().Readers()))
 }
 
 // metricsHandler serves a registry of the mock's own, not the global one,

@@ -622,11 +622,11 @@ export type StreamPredicate<N extends StreamEventName = StreamEventName> = (data
 
 /** The options of client.stream(): the query of GET /_mock/stream, and the client's own. */
 export interface StreamOptions {
-  /** The kinds to send (default all): an array, or "delivery,attempt". hello, lost and stopping always come. */
+  /** The kinds to send (default all): an array, or "delivery,attempt". hello, reset, lost, stopping and end always come. */
   events?: StreamChangeName[] | string;
-  /** Only this partner's delivery, attempt and request events (by key); other kinds pass. */
+  /** Only this partner's delivery, attempt and request events (by key). */
   apiKey?: string;
-  /** Only this partner's delivery, attempt and request events (by id); other kinds pass. */
+  /** Only this partner's delivery, attempt and request events (by id). */
   partnerId?: string;
   /** Only delivery and attempt events of this webhook kind. */
   type?: WebhookKind;

@@ -782,9 +782,8 @@ class Client:
 
         ``events`` chooses kinds (``"delivery,attempt"`` or a list; default
         all). A filter (``api_key``/``partner_id``, ``type``, ``event_type``,
-        ``organization_id``, ``state``, ``delivery_id``, ``sink``) drops the
-        events that carry its field with another value and lets the others
-        through. ``coalesce`` (default 100ms, at most 10s; ``0`` sends each
+        ``organization_id``, ``state``, ``delivery_id``, ``sink``) sends only
+        the events that carry its field with its value (resets always come). ``coalesce`` (default 100ms, at most 10s; ``0`` sends each
         change at once) is how long the mock gathers changes, a delivery's
         merged into its latest; ``heartbeat`` (50ms to 5m, default 15s) how
         long a quiet stream waits before a heartbeat (skipped unless
