@@ -39,12 +39,13 @@ type Query struct {
 	EventType         string
 	OrganizationID    string
 	State             string // a delivery state
+	URL               string // an attempt went to a URL containing it
 	Page, PageSize    int
 }
 
 // resolve validates q, naming the filter at fault.
 func (o *Ops) resolve(q Query) (sender.DeliveryQuery, error) {
-	dq := sender.DeliveryQuery{Type: q.Type, EventType: q.EventType, OrganizationID: q.OrganizationID, State: q.State, Page: q.Page, PageSize: q.PageSize}
+	dq := sender.DeliveryQuery{Type: q.Type, EventType: q.EventType, OrganizationID: q.OrganizationID, State: q.State, URL: q.URL, Page: q.Page, PageSize: q.PageSize}
 	if q.APIKey != "" || q.PartnerID != "" {
 		p, err := o.Partner(q.APIKey, q.PartnerID)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
@@ -108,8 +109,11 @@ type DeliveryQuery struct {
 	EventType      string
 	OrganizationID string
 	State          string // a State* word
-	Page           int    // 1-based; default 1
-	PageSize       int    // default 20
+	// URL keeps the deliveries with an attempt sent to a URL containing it
+	// (one not yet attempted has no URL: its webhook may still change).
+	URL      string
+	Page     int // 1-based; default 1
+	PageSize int // default 20
 }
 
 // Deliveries lists the known deliveries (pending, and the retained
@@ -148,7 +152,7 @@ func (s *Sender) Deliveries(q DeliveryQuery) ([]DeliveryInfo, int) {
 // oldest first. It holds pointers, not ids, and checks from the oldest, so a
 // wait for a million deliveries costs a pass over them in all.
 func (s *Sender) WaitAll(ctx context.Context, q DeliveryQuery, show int) (waitedFor, pending int, ids []string) {
-	q.State = ""
+	q.State, q.URL = "", "" // every pending delivery of the rest of q
 	s.mu.Lock()
 	var left []*delivery
 	for _, d := range s.order {
@@ -227,9 +231,26 @@ func (s *Sender) CopiesOf(ids map[string]bool) []string {
 	return out
 }
 
+// sentTo reports whether an attempt of d went to a URL containing part;
+// the caller holds the lock (attempts are appended under it).
+func (d *delivery) sentTo(part string) bool {
+	if d.wire == nil {
+		return false
+	}
+	for i := range d.wire.attempts {
+		if strings.Contains(d.wire.attempts[i].entry.url, part) {
+			return true
+		}
+	}
+	return false
+}
+
 // matches reports whether d passes q's filters; the caller holds the lock.
 func (q *DeliveryQuery) matches(d *delivery) bool {
 	if q.State != "" && d.stateWord() != q.State {
+		return false
+	}
+	if q.URL != "" && !d.sentTo(q.URL) {
 		return false
 	}
 	if q.PartnerID == "" && q.Type == "" && q.EventType == "" && q.OrganizationID == "" {

@@ -71,7 +71,7 @@ func toDeliveryJSON(d sender.DeliveryInfo, full bool) deliveryJSON {
 func query(q url.Values) ops.Query {
 	return ops.Query{
 		APIKey: q.Get("apiKey"), PartnerID: q.Get("partnerId"), Type: q.Get("type"), EventType: q.Get("eventType"),
-		OrganizationID: q.Get("organizationId"), State: q.Get("state"),
+		OrganizationID: q.Get("organizationId"), State: q.Get("state"), URL: q.Get("url"),
 	}
 }
 

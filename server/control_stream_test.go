@@ -505,3 +505,25 @@ func TestStreamLimitAndTimeout(t *testing.T) {
 		wantError(t, h.call(t, "GET", "/_mock/stream?"+q, ""), 400, "BadRequest", msg)
 	}
 }
+
+// The delivery list's url filter keeps the deliveries with an attempt sent
+// to a URL containing it; one never attempted has none.
+func TestControlDeliveriesByURL(t *testing.T) {
+	h := newHarness(t, nil)
+	h.webhookToSink(t, "one", "")
+	first := h.emit(t, `{"type": "visitor.identified"}`)[0]
+	h.settle(t)
+	h.webhookToSink(t, "two", "")
+	second := h.emit(t, `{"type": "visitor.identified"}`)[0]
+	h.settle(t)
+	h.emit(t, `{"type": "visitor.identified", "delay": "1h"}`)
+	for q, want := range map[string][]string{"url=/_mock/sink/one": {first}, "url=sink/t": {second}, "url=/_mock/sink/": {second, first}, "url=nowhere": nil} {
+		var got []string
+		for _, d := range h.must(t, 200, "GET", "/_mock/deliveries?"+q, "")["deliveries"].([]any) {
+			got = append(got, d.(map[string]any)["id"].(string))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", q, got, want)
+		}
+	}
+}

@@ -129,6 +129,11 @@ func TestUIDeepLinksAndControls(t *testing.T) {
 	if v, _ := chromedp.Run(tctx, chromedp.Value(css(`#filters select[name="state"]`))); v != "failed" {
 		t.Errorf("the state filter shows %q, want failed", v)
 	}
+	// By the URL an attempt went to: nothing went to sink/nowhere.
+	do(t, tctx, chromedp.Navigate(h.url+"/_mock/ui#/deliveries?url=sink/nowhere"), chromedp.WaitVisible(css(`#rows tr.empty`)))
+	if v, _ := chromedp.Run(tctx, chromedp.Value(css(`#filters input[name="url"]`))); v != "sink/nowhere" {
+		t.Errorf("the URL filter shows %q", v)
+	}
 }
 
 // The sinks view shows each request with its signature verdict, opens one

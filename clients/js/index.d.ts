@@ -743,7 +743,8 @@ export class Client {
   trigger(type: EventType, send?: Omit<Send, 'type'>): Promise<Triggered>;
 
   /** GET /_mock/deliveries, newest first (attempts without headers or excerpts). */
-  deliveries(filters?: DeliveryFilters & Paging & { state?: DeliveryState }): Promise<Page & { deliveries: Delivery[] }>;
+  /** url: only deliveries with an attempt sent to a URL containing it. */
+  deliveries(filters?: DeliveryFilters & Paging & { state?: DeliveryState; url?: string }): Promise<Page & { deliveries: Delivery[] }>;
   /** GET /_mock/deliveries/{id} */
   delivery(id: string): Promise<Delivery>;
   /** GET /_mock/deliveries/{id}/wait: the delivery once it meets the condition (default: a final state). */

@@ -8,7 +8,7 @@ import { $, api, el, headerText, later, offset, setText, shellQuote, short, time
 import { go, link } from "./router.js";
 
 const PAGE = 50;
-const FILTERS = ["state", "type", "eventType", "partnerId", "organizationId"];
+const FILTERS = ["state", "type", "eventType", "partnerId", "organizationId", "url"];
 const list = { page: 1, total: 0, rows: new Map(), filters: {}, loading: 0, stale: false, seq: 0 };
 let detailSeq = 0;
 let selected = "";
@@ -129,7 +129,9 @@ function deliveryChanged(d) {
     return;
   }
   if (!matches(d)) return;
-  if (d.created && list.page === 1) {
+  // An event does not say where the delivery was sent: with a url filter
+  // the page is read again instead.
+  if (d.created && list.page === 1 && !list.filters.url) {
     const fresh = row(d.id);
     fillRow(fresh, d);
     list.rows.set(d.id, fresh);

@@ -640,12 +640,15 @@ class Client:
         organization_id: Optional[str] = None,
         api_key: Optional[str] = None,
         partner_id: Optional[str] = None,
+        url: Optional[str] = None,
         page: Optional[int] = None,
         page_size: Optional[int] = None,
     ) -> DeliveryPage:
-        """``GET /_mock/deliveries``: pending and retained deliveries, newest first (attempts without headers)."""
+        """``GET /_mock/deliveries``: pending and retained deliveries, newest first (attempts without headers).
+
+        ``url`` keeps those with an attempt sent to a URL containing it."""
         q = self._delivery_filters(api_key, partner_id, type, event_type, organization_id)
-        q.update({"state": state, "page": page, "pageSize": page_size})
+        q.update({"state": state, "url": url, "page": page, "pageSize": page_size})
         return cast(DeliveryPage, self.request("GET", "/_mock/deliveries", query=q))
 
     def delivery(self, delivery_id: str) -> Delivery:
