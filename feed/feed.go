@@ -6,16 +6,22 @@
 // the last id it saw (Server-Sent Events' Last-Event-ID), resumes where it
 // left off, or is told how many events it missed.
 //
-// Until the first reader subscribes, Publish costs one atomic load: the
-// mock pays for the feed only once someone watches. From then on the ring
-// holds the latest events, so resumption works for readers that connected
-// before; a reader that was never there has nothing to resume.
+// Until the first reader subscribes, Publish costs one atomic load and the
+// ring is not even allocated: the mock pays for the feed only once someone
+// watches. From then on the ring holds the latest events, so resumption
+// works for readers that connected before; a reader that was never there
+// has nothing to resume.
+//
+// Ids start at the process's start time in microseconds, so an id from an
+// earlier process (a reader that reconnects to a restarted mock) is below
+// this one's first and is told apart from a real position.
 package feed
 
 import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Defaults and bounds.
@@ -31,7 +37,7 @@ var ErrTooManyReaders = errors.New("feed: too many readers")
 
 // Event is one change. Data is marshalled to JSON by whoever writes it out.
 type Event struct {
-	ID    uint64 // 1, 2, ... in publishing order; never reused, not even by a reset
+	ID    uint64 // increasing in publishing order; never reused, not even by a reset
 	Name  string
 	Attrs Attrs
 	Data  any
@@ -53,12 +59,14 @@ type Attrs struct {
 type Feed struct {
 	watching atomic.Bool
 
-	mu      sync.Mutex
-	ring    []Event // event i lives at i % len(ring)
-	next    uint64  // the id the next event gets
-	wake    chan struct{}
-	readers int
-	max     int
+	mu       sync.Mutex
+	capacity int
+	ring     []Event // event i lives at i % len(ring); made by the first Subscribe
+	first    uint64  // the id of the first event
+	next     uint64  // the id the next event gets
+	wake     chan struct{}
+	readers  int
+	max      int
 }
 
 // New returns a feed keeping capacity events (DefaultCapacity when <= 0).
@@ -66,8 +74,13 @@ func New(capacity int) *Feed {
 	if capacity <= 0 {
 		capacity = DefaultCapacity
 	}
-	return &Feed{ring: make([]Event, capacity), next: 1, max: MaxReaders}
+	first := uint64(time.Now().UnixMicro())
+	return &Feed{capacity: capacity, first: first, next: first, max: MaxReaders}
 }
+
+// First is the id the feed's first event gets: an id below it is from
+// another process.
+func (f *Feed) First() uint64 { return f.first }
 
 // Watching says whether anyone ever subscribed: publishers may skip
 // building an event's data when not.
@@ -90,11 +103,22 @@ func (f *Feed) Publish(name string, a Attrs, data any) {
 	f.mu.Unlock()
 }
 
-// Last is the id of the newest event, 0 when there is none.
+// Last is the id of the newest event, First()-1 when there is none.
 func (f *Feed) Last() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.next - 1
+}
+
+// Oldest is the id of the oldest event the ring holds (the next one's when
+// it holds none): a reader that wants everything kept starts before it.
+func (f *Feed) Oldest() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if size := uint64(len(f.ring)); f.next-f.first > size {
+		return f.next - size
+	}
+	return f.first
 }
 
 // Subscribe takes a reader's place, and starts the feed keeping events if
@@ -106,6 +130,9 @@ func (f *Feed) Subscribe() (release func(), err error) {
 		return nil, ErrTooManyReaders
 	}
 	f.readers++
+	if f.ring == nil {
+		f.ring = make([]Event, f.capacity)
+	}
 	f.watching.Store(true)
 	var once sync.Once
 	return func() {
@@ -132,8 +159,14 @@ func (f *Feed) Readers() int {
 func (f *Feed) Read(after uint64, buf []Event) (events []Event, missed uint64, wake <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	oldest := uint64(1)
-	if size := uint64(len(f.ring)); f.next > size {
+	if f.wake == nil {
+		f.wake = make(chan struct{})
+	}
+	if f.ring == nil { // nobody subscribed: nothing was kept
+		return buf[:0], 0, f.wake
+	}
+	oldest := f.first
+	if size := uint64(len(f.ring)); f.next-f.first > size {
 		oldest = f.next - size
 	}
 	from := after + 1
@@ -143,9 +176,6 @@ func (f *Feed) Read(after uint64, buf []Event) (events []Event, missed uint64, w
 	events = buf[:0]
 	for id := from; id < f.next && len(events) < cap(buf); id++ {
 		events = append(events, f.ring[id%uint64(len(f.ring))])
-	}
-	if f.wake == nil {
-		f.wake = make(chan struct{})
 	}
 	return events, missed, f.wake
 }

@@ -5,27 +5,35 @@ import (
 	"testing"
 )
 
-func ids(evs []Event) string {
+// ids lists events' ids as offsets from the feed's first.
+func ids(f *Feed, evs []Event) string {
 	s := ""
 	for _, e := range evs {
-		s += fmt.Sprintf("%d,", e.ID)
+		s += fmt.Sprintf("%d,", e.ID-f.First()+1)
 	}
 	return s
 }
 
-// Nothing is kept until someone subscribes; then every event is numbered,
-// kept, and read back in order from any point the ring still holds.
+// Nothing is kept (nor allocated) until someone subscribes; then every
+// event is numbered, kept, and read back in order from any point the ring
+// still holds. Ids start past every earlier process's: at the start time.
 func TestFeedKeepsEventsOnceWatched(t *testing.T) {
 	f := New(4)
 	f.Publish(Delivery, Attrs{}, nil)
-	if f.Watching() || f.Last() != 0 {
-		t.Fatalf("an unwatched feed kept an event: last %d", f.Last())
+	if f.Watching() || f.Last() != f.First()-1 || f.ring != nil {
+		t.Fatalf("an unwatched feed kept an event: last %d, first %d", f.Last(), f.First())
+	}
+	if evs, missed, _ := f.Read(0, make([]Event, 0, 4)); len(evs) != 0 || missed != 0 {
+		t.Fatalf("an unwatched feed read %v, missed %d", evs, missed)
 	}
 	release, err := f.Subscribe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release()
+	if New(0).First() < f.First() {
+		t.Error("a later feed's ids start below an earlier one's")
+	}
 	buf := make([]Event, 0, 10)
 	_, _, wake := f.Read(0, buf)
 	for i := 0; i < 6; i++ {
@@ -36,6 +44,8 @@ func TestFeedKeepsEventsOnceWatched(t *testing.T) {
 	default:
 		t.Fatal("a publish did not wake the reader")
 	}
+	// after is an offset from the first id: 1 is the first event.
+	at := func(n uint64) uint64 { return f.First() - 1 + n }
 	for _, c := range []struct {
 		after  uint64
 		want   string
@@ -47,15 +57,15 @@ func TestFeedKeepsEventsOnceWatched(t *testing.T) {
 		{6, "", 0},
 		{9, "", 0}, // an id never given: nothing (the stream calls it lost)
 	} {
-		evs, missed, _ := f.Read(c.after, buf)
-		if ids(evs) != c.want || missed != c.missed {
-			t.Errorf("Read(%d) = %s missed %d, want %s missed %d", c.after, ids(evs), missed, c.want, c.missed)
+		evs, missed, _ := f.Read(at(c.after), buf)
+		if ids(f, evs) != c.want || missed != c.missed {
+			t.Errorf("Read(%d) = %s missed %d, want %s missed %d", c.after, ids(f, evs), missed, c.want, c.missed)
 		}
 	}
-	if evs, _, _ := f.Read(2, make([]Event, 0, 2)); ids(evs) != "3,4," {
-		t.Errorf("a small buffer read %s, want 3,4,", ids(evs))
+	if evs, _, _ := f.Read(at(2), make([]Event, 0, 2)); ids(f, evs) != "3,4," {
+		t.Errorf("a small buffer read %s, want 3,4,", ids(f, evs))
 	}
-	if evs, _, _ := f.Read(5, buf); evs[0].Data != 5 || evs[0].Attrs.Delivery != "5" || evs[0].Name != Attempt {
+	if evs, _, _ := f.Read(at(5), buf); evs[0].Data != 5 || evs[0].Attrs.Delivery != "5" || evs[0].Name != Attempt {
 		t.Errorf("event 6 = %+v", evs[0])
 	}
 }

@@ -122,6 +122,13 @@ func (o *Ops) advanceTo(ctx context.Context, target time.Time) bool {
 	}
 }
 
+// setClock moves the manual clock in one step and tells the stream.
+// advanceTo steps through every timer and tells it once, at the end.
+func (o *Ops) setClock(t time.Time) {
+	o.manual.Set(t)
+	o.tellClock()
+}
+
 // nextEvent is the earliest thing that will happen on the manual clock: a
 // due attempt, or a timer (an attempt's timeout, a sink's delay).
 func (o *Ops) nextEvent() (time.Time, bool) {
@@ -163,7 +170,7 @@ func (o *Ops) hang(limit time.Time) bool {
 		return false
 	}
 	o.log.Info("receiver not answering; moving the manual clock to the next timeout", "to", t)
-	o.manual.Set(t)
+	o.setClock(t)
 	return true
 }
 
@@ -221,7 +228,7 @@ func (o *Ops) Settle(ctx context.Context, ids []string, move bool) error {
 		for _, info := range pending {
 			ids = append(ids, info.ID)
 		}
-		o.manual.Set(next)
+		o.setClock(next)
 	}
 }
 

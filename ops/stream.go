@@ -72,8 +72,8 @@ type Watch struct {
 	// Coalesce is how long a stream gathers changes before it sends them;
 	// nil: DefaultCoalesce.
 	Coalesce *time.Duration
-	// After resumes after the event with this id (SSE's Last-Event-ID);
-	// nil starts with the next event.
+	// After resumes after the event with this id (SSE's Last-Event-ID); 0
+	// reads every event the buffer holds; nil starts with the next event.
 	After *uint64
 	// Limit ends the stream after this many change events (0: no limit),
 	// and Timeout after this long (0: never): a script can wait for the
@@ -82,18 +82,12 @@ type Watch struct {
 	Timeout time.Duration
 }
 
-// ParseStreamDuration reads the heartbeat, coalesce or timeout parameter.
+// ParseStreamDuration reads the heartbeat, coalesce or timeout parameter;
+// OpenStream checks its range.
 func ParseStreamDuration(field, raw string) (time.Duration, error) {
-	lo, hi := MinHeartbeat, MaxHeartbeat
-	switch field {
-	case "coalesce":
-		lo, hi = 0, MaxCoalesce
-	case "timeout":
-		lo, hi = time.Nanosecond, MaxStreamTimeout
-	}
 	d, err := time.ParseDuration(raw)
-	if err != nil || d < lo || d > hi {
-		return 0, fieldErr(field, "%s must be a duration from %s to %s, got %q", field, lo, hi, raw)
+	if err != nil {
+		return 0, fieldErr(field, "%s must be a Go duration such as 15s, got %q", field, raw)
 	}
 	return d, nil
 }
@@ -175,10 +169,10 @@ func (o *Ops) OpenStream(w Watch) (*Stream, error) {
 		s.coalesce = *w.Coalesce
 	}
 	if w.Limit < 0 || w.Limit > MaxStreamLimit {
-		return nil, fieldErr("limit", "limit must be from 1 to %d events, got %d", MaxStreamLimit, w.Limit)
+		return nil, fieldErr("limit", "limit must be from 1 to %d events (0 or none: no limit), got %d", MaxStreamLimit, w.Limit)
 	}
 	if w.Timeout < 0 || w.Timeout > MaxStreamTimeout {
-		return nil, fieldErr("timeout", "timeout must be from 1ns to %s, got %s", MaxStreamTimeout, w.Timeout)
+		return nil, fieldErr("timeout", "timeout must be from 1ns to %s (0 or none: never), got %s", MaxStreamTimeout, w.Timeout)
 	}
 	if w.Timeout > 0 {
 		s.deadline = time.Now().Add(w.Timeout)
@@ -187,12 +181,14 @@ func (o *Ops) OpenStream(w Watch) (*Stream, error) {
 		return nil, fmt.Errorf("%d streams are open, the most the mock serves at once: close one first: %w", MaxStreams, ErrBusy)
 	}
 	s.cursor = o.feed.Last()
-	if w.After != nil {
-		if *w.After > s.cursor {
-			s.resumeErr = true
-		} else {
-			s.cursor = *w.After
-		}
+	switch after := w.After; {
+	case after == nil:
+	case *after == 0:
+		s.cursor = o.feed.Oldest() - 1 // all that is held
+	case *after < o.feed.First()-1 || *after > s.cursor:
+		s.resumeErr = true // another process's id, or one never given
+	default:
+		s.cursor = *after
 	}
 	s.buf = make([]feed.Event, 0, 4*MaxBatch)
 	return s, nil
@@ -228,6 +224,9 @@ func (s *Stream) Next(ctx context.Context) (Batch, error) {
 		done = t.C
 	}
 	for {
+		if !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+			return Batch{End: EndTimeout}, nil // checked on every pass: a busy stream ends on time too
+		}
 		evs, missed, wake := s.o.feed.Read(s.cursor, s.buf)
 		if missed == 0 && len(evs) == 0 {
 			select {
@@ -246,11 +245,13 @@ func (s *Stream) Next(ctx context.Context) (Batch, error) {
 				t := time.NewTimer(s.coalesce)
 				select {
 				case <-t.C:
+				case <-done:
 				case <-s.o.stopped.Done():
 				case <-ctx.Done():
 					t.Stop()
 					return Batch{}, ctx.Err()
 				}
+				t.Stop()
 			}
 			continue
 		}
@@ -261,18 +262,19 @@ func (s *Stream) Next(ctx context.Context) (Batch, error) {
 		if len(evs) > 0 {
 			s.cursor = evs[len(evs)-1].ID
 		}
-		b.Events = s.merge(s.filter(evs))
+		matched := s.filter(evs)
+		if left := s.w.Limit - s.sent; s.w.Limit > 0 && len(matched) > left {
+			// The rest is for the next stream: resume after the last sent.
+			matched = matched[:left]
+			s.cursor = matched[left-1].ID
+		}
+		b.Events = s.merge(matched)
 		if len(b.Events) > MaxBatch {
 			n := uint64(len(b.Events))
 			if b.Lost != nil {
 				n += b.Lost.Missed
 			}
 			b.Lost, b.Events = &Lost{Missed: n, Reason: LostFlood}, nil
-		}
-		if left := s.w.Limit - s.sent; s.w.Limit > 0 && len(b.Events) > left {
-			// The rest is for the next stream: resume after the last sent.
-			b.Events = b.Events[:left]
-			s.cursor = b.Events[left-1].ID
 		}
 		s.sent += len(b.Events)
 		if b.Lost != nil {

@@ -36,7 +36,12 @@ func (s *Sender) tellLocked(d *delivery, created bool) {
 	c := DeliveryChange{
 		ID: uuid.UUID(d.id).String(), PartnerID: m.PartnerID, Type: m.Kind, EventType: m.EventType,
 		OrganizationID: m.OrganizationID, DuplicateOf: m.DuplicateOf, Fault: string(m.Fault),
-		State: d.stateWord(), AttemptCount: int(d.attempts), Created: created,
+		State: d.stateWord(), Created: created,
+	}
+	if d.wire != nil {
+		// The attempts recorded, as the delivery list counts them: a
+		// canceled one included, one in flight not yet.
+		c.AttemptCount = len(d.wire.attempts)
 	}
 	if d.state == stScheduled {
 		t := time.Unix(0, d.due).UTC()

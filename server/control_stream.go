@@ -93,12 +93,10 @@ func (s *controlAPI) controlStream(w http.ResponseWriter, r *http.Request) error
 	h.Set("X-Accel-Buffering", "no") // a proxy in front must not hold events back
 	w.WriteHeader(http.StatusOK)
 	out := bufio.NewWriterSize(w, 32<<10)
-	send := func() bool {
-		// Each write gets its own deadline, past the server's general
-		// write timeout: a stream lives as long as its reader.
-		_ = rc.SetWriteDeadline(time.Now().Add(st.Heartbeat() + writeSlack))
-		return out.Flush() == nil && rc.Flush() == nil
-	}
+	// Each batch gets its own write deadline, past the server's general
+	// write timeout: a stream lives as long as its reader.
+	_ = rc.SetWriteDeadline(time.Now().Add(st.Heartbeat() + writeSlack))
+	send := func() bool { return out.Flush() == nil && rc.Flush() == nil }
 	fmt.Fprintf(out, "retry: %d\n\n", streamRetryMs)
 	event(out, 0, "hello", map[string]any{"lastEventId": st.LastEventID(), "clock": s.ops.ClockState()})
 	if !send() {
@@ -109,6 +107,9 @@ func (s *controlAPI) controlStream(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return nil // the reader left
 		}
+		// Before anything is written: a batch larger than the buffer
+		// reaches the connection while it is being written.
+		_ = rc.SetWriteDeadline(time.Now().Add(st.Heartbeat() + writeSlack))
 		switch {
 		case b.Stopping:
 			event(out, 0, "stopping", map[string]any{"lastEventId": st.LastEventID()})

@@ -246,8 +246,8 @@ func TestStreamFilters(t *testing.T) {
 		{"type=nope", "type", "type must be one of identification, billing"},
 		{"state=done", "state", "state must be one of"},
 		{"apiKey=nope", "apiKey", "no partner has apiKey"},
-		{"heartbeat=1ms", "heartbeat", "heartbeat must be a duration from 50ms to 5m0s"},
-		{"coalesce=1m", "coalesce", "coalesce must be a duration from 0s to 10s"},
+		{"heartbeat=1ms", "heartbeat", "heartbeat must be from 50ms to 5m0s, got 1ms"},
+		{"coalesce=1m", "coalesce", "coalesce must be from 0s to 10s, got 1m0s"},
 		{"lastEventId=x", "lastEventId", "lastEventId must be the id of an event the stream sent"},
 	} {
 		r := h.call(t, "GET", "/_mock/stream?"+c.query, "")
@@ -322,7 +322,7 @@ func TestStreamLostBehind(t *testing.T) {
 func TestStreamFlood(t *testing.T) {
 	h := newHarness(t, nil)
 	h.webhookToSink(t, "fl", "")
-	s := h.openStream(t, "coalesce=200ms&events=delivery", nil)
+	s := h.openStream(t, "coalesce=3s&events=delivery", nil) // one window, however slow the machine
 	h.emit(t, `{"type": "visitor.identified", "count": 1500, "delay": "1h"}`)
 	e := s.next(t)
 	if v := e.obj(t); e.Name != "lost" || v["reason"] != "flood" || v["missed"].(float64) < ops.MaxBatch {
@@ -468,6 +468,10 @@ func TestControlLogs(t *testing.T) {
 	if after := h.must(t, 200, "GET", "/_mock/requests", "")["total"]; after != before.(float64)+1 {
 		t.Errorf("journal %v -> %v: only the one Partner API call may be journaled", before, after)
 	}
+	// A bad filter: the Partner API names the parameter as the vendor does.
+	if d := h.apiCall(t, h.key, "GET", "/api/v1/partner/webhooks/logs?status=ok", "").obj(t)["details"]; fmt.Sprint(d) != "map[parameter:status]" {
+		t.Errorf("the Partner API's details: %v", d)
+	}
 }
 
 // limit and timeout end a stream with an end event, so one request from a
@@ -490,8 +494,13 @@ func TestStreamLimitAndTimeout(t *testing.T) {
 	if v := end.obj(t); end.Name != "end" || v["reason"] != "limit" || strconv.Itoa(int(v["lastEventId"].(float64))) != got[1] {
 		t.Errorf("after the limit: %s %v", end.Name, v)
 	}
-	if _, more := <-s.events; more {
-		t.Error("the stream went on after its end event")
+	select {
+	case e, more := <-s.events:
+		if more {
+			t.Errorf("the stream went on after its end event: %+v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the stream did not end after its end event")
 	}
 	rest := h.openStream(t, "coalesce=0s&events=delivery&lastEventId="+got[1], nil)
 	if v := rest.next(t).obj(t); v["id"] != ids[2] {
@@ -501,7 +510,7 @@ func TestStreamLimitAndTimeout(t *testing.T) {
 	if e := quiet.until(t, "end"); e.obj(t)["reason"] != "timeout" {
 		t.Errorf("a timed-out stream ended with %v", e.Data)
 	}
-	for q, msg := range map[string]string{"limit=0": "limit must be an integer from 1 to 100000", "timeout=25h": "timeout must be a duration from 1ns to 24h0m0s"} {
+	for q, msg := range map[string]string{"limit=0": "limit must be an integer from 1 to 100000", "timeout=25h": "timeout must be from 1ns to 24h0m0s (0 or none: never), got 25h0m0s", "timeout=soon": "timeout must be a Go duration such as 15s"} {
 		wantError(t, h.call(t, "GET", "/_mock/stream?"+q, ""), 400, "BadRequest", msg)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,25 +39,40 @@ func openInspector(t *testing.T, exe, url string) context.Context {
 	t.Cleanup(cancel)
 	// The first action starts the browser; it must not run under a
 	// timeout, which would stop the whole browser (see chromedp.Run).
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
-	// An exception the page did not catch fails the test, whatever it
-	// was doing: the checks below see only what they look for.
-	messages := chromedp.Console(ctx)
+	// An exception the page did not catch, or an error it logged, fails the
+	// test, whatever it was doing: the checks below see only what they look
+	// for. Read from before the page loads, reported when the test ends.
+	var mu sync.Mutex
+	var thrown []string
+	mctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	messages := chromedp.Console(mctx)
 	go func() {
+		defer close(done)
 		for m, err := range messages {
 			if err != nil {
 				return
 			}
-			if m.IsException() {
-				t.Errorf("the page threw: %s", m)
+			if m.IsException() || (m.Type == "error" && strings.HasPrefix(m.Text, "inspector:")) {
+				mu.Lock()
+				thrown = append(thrown, m.String())
+				mu.Unlock()
 			}
 		}
 	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+		for _, m := range thrown {
+			t.Errorf("the page threw: %s", m)
+		}
+	})
 	tctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
 	t.Cleanup(cancelT)
-	if err := chromedp.Do(tctx, chromedp.EmulateViewport(1400, 1000), chromedp.WaitVisible(css(`#live[data-state="live"]`))); err != nil {
+	if err := chromedp.Do(tctx, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(url), chromedp.WaitVisible(css(`#live[data-state="live"]`))); err != nil {
 		t.Fatal(err)
 	}
 	return tctx
@@ -83,7 +99,7 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 func pageState(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash + " (status: " + document.querySelector("#status").textContent + "; stream " + document.querySelector("#live").dataset.state + ") " + (window.DEBUG_SEL ? document.querySelector(window.DEBUG_SEL)?.outerHTML : "")`))
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash + " (status: " + document.querySelector("#status").textContent + "; stream " + document.querySelector("#live").dataset.state + ")"`))
 	if err != nil {
 		return "(unknown: " + err.Error() + ")"
 	}

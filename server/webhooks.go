@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -152,8 +153,10 @@ func (s *partnerAPI) testWebhook(w http.ResponseWriter, r *http.Request, p store
 func (s *partnerAPI) getLogs(w http.ResponseWriter, r *http.Request, p store.Partner) error {
 	return serveLogs(w, r.URL.Query(), ops.LogQuery{PartnerID: p.ID}, func(q ops.LogQuery) ([]sender.Attempt, int, error) {
 		lq, err := ops.CheckLogQuery(q)
-		if err != nil {
-			return nil, 0, err
+		var fe *ops.FieldError
+		if errors.As(err, &fe) {
+			// The vendor's shape: the parameter only.
+			return nil, 0, Errorf(CodeBadRequest, "%s", fe.Msg).With("parameter", fe.Field)
 		}
 		lq.PartnerID = p.ID // the caller's own log, always
 		logs, total := s.logs.Logs(lq)

@@ -50,6 +50,9 @@ function onEvent(name, data) {
   switch (name) {
     case "hello":
       showClock(data.clock);
+      // A stream that starts afresh (not resuming) may have missed what
+      // changed while the page loaded: read the view again.
+      if (!data.resumed) current.reload().then(shown, showError);
       return;
     case "clock":
       showClock(data);

@@ -12,7 +12,6 @@ const FILTERS = ["state", "type", "eventType", "partnerId", "organizationId", "u
 const list = { page: 1, total: 0, rows: new Map(), filters: {}, loading: 0, stale: false, seq: 0 };
 let detailSeq = 0;
 let selected = "";
-let detail = null; // the open delivery as GET /_mock/deliveries/{id} gave it
 const attemptItems = new Map(); // attempt number -> its <li>, for the open delivery
 
 export const view = {
@@ -28,7 +27,6 @@ export const view = {
     const id = route.parts[1] || "";
     if (id !== selected) {
       selected = id;
-      detail = null;
       attemptItems.clear();
       $("#attempts").replaceChildren();
       $("#d-msg").textContent = "";
@@ -113,9 +111,10 @@ function matches(d) {
     (!f.partnerId || f.partnerId === d.partnerId) && (!f.organizationId || f.organizationId === d.organizationId);
 }
 
-// deliveryChanged applies a stream event: a shown row is patched; a new
-// delivery goes on top of the first page; anything else that changes what
-// the filtered page holds reloads the page (once for a burst).
+// deliveryChanged applies a stream event: a shown row is patched in place;
+// anything that changes which deliveries the page holds (a new one, one
+// leaving the filter) reads the page again, once for a burst. A new row is
+// not made from the event: the page read may already count it.
 function deliveryChanged(d) {
   if (d.id === selected) detailSoon();
   if (list.loading) {
@@ -128,25 +127,7 @@ function deliveryChanged(d) {
     else listSoon();
     return;
   }
-  if (!matches(d)) return;
-  // An event does not say where the delivery was sent: with a url filter
-  // the page is read again instead.
-  if (d.created && list.page === 1 && !list.filters.url) {
-    const fresh = row(d.id);
-    fillRow(fresh, d);
-    list.rows.set(d.id, fresh);
-    $("#rows").querySelector("tr.empty")?.remove();
-    $("#rows").prepend(fresh);
-    list.total++;
-    if (list.rows.size > PAGE) {
-      const last = $("#rows").lastElementChild;
-      list.rows.delete(last.dataset.id);
-      last.remove();
-    }
-    pager();
-    return;
-  }
-  listSoon();
+  if (matches(d)) listSoon();
 }
 
 function pager() {
@@ -183,7 +164,6 @@ async function loadDetail() {
     return;
   }
   if (id !== selected || mine !== detailSeq) return; // another delivery, or a later read, is on its way
-  detail = d;
   $("#detail").hidden = false;
   $("#detail").dataset.id = d.id;
   $("#detail").dataset.state = d.state;

@@ -43,6 +43,7 @@ async function loadJournal() {
     let e = journal.entries.find((x) => String(x.id) === journal.openID);
     if (!e) {
       const found = await api("GET", "/_mock/requests?pageSize=100");
+      if (mine !== journal.seq) return;
       e = found.requests.find((x) => String(x.id) === journal.openID);
       if (e) journal.entries = [e, ...journal.entries];
     }

@@ -18,7 +18,8 @@ export function parse(hash = location.hash) {
     query = path.slice(q + 1);
     path = path.slice(0, q);
   }
-  const parts = path.replace(/^\//, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const decode = (s) => { try { return decodeURIComponent(s); } catch { return s; } }; // a hand-typed % stays as it is
+  const parts = path.replace(/^\//, "").split("/").filter(Boolean).map(decode);
   if (!parts.length) parts.push("deliveries");
   return { view: parts[0], parts, query: new URLSearchParams(query) };
 }

@@ -96,6 +96,11 @@ async function loadRequests() {
   }
   state.rows = rows;
   if (!nodes.length) nodes.push(el("tr", { class: "empty" }, el("td", { colspan: 6 }, "This sink has received nothing yet.")));
+  const missing = [...state.open].filter((seq) => !rows.has(seq));
+  if (missing.length) {
+    nodes.unshift(el("tr", { class: "empty" }, el("td", { colspan: 6 },
+      "Request " + missing.join(", ") + " is not among the newest " + PAGE + " this page shows (or the sink no longer keeps it).")));
+  }
   $("#sr-rows").replaceChildren(...nodes);
   setText($("#s-total"), page.received + " received · " + page.total + " kept" + (page.evicted ? " · " + page.evicted + " evicted" : "") +
     (page.total > PAGE ? " · the newest " + PAGE + " shown" : ""));
@@ -123,7 +128,9 @@ export function wire() {
   const toggle = (tr) => {
     const seq = Number(tr.dataset.seq);
     if (!state.open.delete(seq)) state.open.add(seq);
-    go(link("sinks", state.open.has(seq) ? [state.name, seq] : state.name), true);
+    // The link names the request opened last; the rows re-render here.
+    history.replaceState(null, "", link("sinks", state.open.has(seq) ? [state.name, seq] : state.name));
+    loadRequests().catch(showError);
   };
   $("#sr-rows").addEventListener("click", (ev) => {
     const tr = ev.target.closest("tr.req");

@@ -70,10 +70,18 @@ export class Stream {
           if (ev.data.length) {
             if (ev.id !== null) this.lastId = ev.id;
             const data = JSON.parse(ev.data.join("\n"));
-            // A first connection resumes, after a break, from where it began.
-            if (ev.name === "hello" && this.lastId === null) this.lastId = String(data.lastEventId);
+            if (ev.name === "hello") {
+              data.resumed = this.lastId !== null;
+              // A first connection resumes, after a break, from where it began.
+              if (this.lastId === null) this.lastId = String(data.lastEventId);
+            }
             if (ev.name === "stopping") return "stopping";
-            this.onEvent(ev.name, data);
+            try {
+              this.onEvent(ev.name, data);
+            } catch (e) {
+              // A view that fails on one event must not stop the stream.
+              console.error("inspector: event " + ev.name, e);
+            }
           }
           ev = { id: null, name: "message", data: [] };
           continue;

@@ -204,14 +204,14 @@ test('lastEventId resumes after the last event seen; an unknown one is a lost ev
 test('a bad parameter is a 400 naming it', async () => {
   const { client } = mock;
   const cases = [
-    [{ heartbeat: '1ms' }, 'heartbeat', 'heartbeat must be a duration from 50ms to 5m0s'],
-    [{ heartbeat: 1 }, 'heartbeat', 'got "1ms"'], // a number is milliseconds
-    [{ coalesce: '1m' }, 'coalesce', 'coalesce must be a duration from 0s to 10s'],
+    [{ heartbeat: '1ms' }, 'heartbeat', 'heartbeat must be from 50ms to 5m0s'],
+    [{ heartbeat: 1 }, 'heartbeat', 'got 1ms'], // a number is milliseconds
+    [{ coalesce: '1m' }, 'coalesce', 'coalesce must be from 0s to 10s'],
     [{ events: ['delivery', 'nope'] }, 'events', 'unknown event "nope", expected some of delivery'],
     [{ state: 'done' }, 'state', 'state must be one of'],
     [{ lastEventId: 'x' }, 'lastEventId', 'lastEventId must be the id of an event the stream sent'],
     [{ limit: 0 }, 'limit', 'limit must be an integer from 1 to 100000'],
-    [{ timeout: '25h' }, 'timeout', 'timeout must be a duration from 1ns to 24h0m0s'],
+    [{ timeout: '25h' }, 'timeout', 'timeout must be from 1ns to 24h0m0s'],
   ];
   for (const [options, parameter, message] of cases) {
     await assert.rejects(client.stream(options), (err) => {

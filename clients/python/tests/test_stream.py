@@ -175,13 +175,13 @@ def test_resume_after_the_last_event_seen(bullseye_mock: Client) -> None:
 @pytest.mark.parametrize(
     "kwargs, parameter, message",
     [
-        ({"heartbeat": "1ms"}, "heartbeat", "heartbeat must be a duration from 50ms to 5m0s"),
-        ({"coalesce": "1m"}, "coalesce", "coalesce must be a duration from 0s to 10s"),
+        ({"heartbeat": "1ms"}, "heartbeat", "heartbeat must be from 50ms to 5m0s"),
+        ({"coalesce": "1m"}, "coalesce", "coalesce must be from 0s to 10s"),
         ({"events": ["delivery", "nope"]}, "events", 'unknown event "nope", expected some of delivery'),
         ({"state": "done"}, "state", "state must be one of"),
         ({"api_key": "nope"}, "apiKey", "no partner has apiKey"),
         ({"limit": 0}, "limit", "limit must be an integer from 1 to 100000"),
-        ({"timeout": "25h"}, "timeout", "timeout must be a duration from 1ns to 24h0m0s"),
+        ({"timeout": "25h"}, "timeout", "timeout must be from 1ns to 24h0m0s"),
     ],
 )
 def test_a_bad_parameter_is_a_400_naming_it(
