@@ -190,7 +190,10 @@ func (o *Ops) OpenStream(w Watch) (*Stream, error) {
 	default:
 		s.cursor = *after
 	}
-	s.buf = make([]feed.Event, 0, 4*MaxBatch)
+	// One batch and one more, read at a time: enough to tell a flood, and
+	// short enough a copy that the publishers (the sender, under its lock)
+	// never wait long on the feed.
+	s.buf = make([]feed.Event, 0, MaxBatch+1)
 	return s, nil
 }
 

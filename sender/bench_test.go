@@ -18,6 +18,7 @@ import (
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
+	"github.com/bullseye-mock/bullseye-mock/feed"
 )
 
 // The benchmarks record the figures of docs/benchmarks-sender.md. They are
@@ -123,9 +124,14 @@ func (r *byteReader) Read(p []byte) (int, error) {
 // viaSender sends the bodies through a real-clock Sender (signed, logged)
 // and waits until all are delivered.
 func viaSender(b *testing.B, url string, bodies [][]byte, conc int) time.Duration {
+	return viaSenderFeed(b, url, bodies, conc, nil)
+}
+
+// viaSenderFeed is viaSender telling f of every change.
+func viaSenderFeed(b *testing.B, url string, bodies [][]byte, conc int, f *feed.Feed) time.Duration {
 	tg := &fakeTargets{}
 	tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: url, Secret: testSecret, Enabled: true})
-	s, err := New(Config{Targets: tg, Workers: conc, PerEndpoint: conc})
+	s, err := New(Config{Targets: tg, Workers: conc, PerEndpoint: conc, Feed: f})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -226,6 +232,68 @@ func BenchmarkThroughput(b *testing.B) {
 			b.ReportMetric(0, "ns/op")
 		})
 	}
+}
+
+// BenchmarkWatchedThroughput is what watching costs: deliveries per second
+// through the sender while a stream reads every change (the inspector open,
+// or a watch), against the same sender with a feed nobody subscribed to,
+// in paired rounds. Use -benchtime 15x or more.
+func BenchmarkWatchedThroughput(b *testing.B) {
+	const n, conc = 5_000, 64
+	bodies := benchBodies(n)
+	srv, _ := newBenchReceiver(b)
+	viaSenderFeed(b, srv.URL, bodies[:1000], conc, feed.New(0))
+	var ratios, rOff, rOn []float64
+	for i := 0; b.Loop(); i++ {
+		var off, on float64
+		runs := []func(){
+			func() { off = float64(n) / viaSenderFeed(b, srv.URL, bodies, conc, feed.New(0)).Seconds() },
+			func() { on = float64(n) / watched(b, srv.URL, bodies, conc).Seconds() },
+		}
+		for k := range runs {
+			runs[(i+k)%len(runs)]()
+		}
+		rOff, rOn, ratios = append(rOff, off), append(rOn, on), append(ratios, on/off)
+	}
+	b.ReportMetric(median(rOff), "unwatched/s")
+	b.ReportMetric(median(rOn), "watched/s")
+	b.ReportMetric(median(ratios), "watched/unwatched")
+	b.ReportMetric(0, "ns/op")
+}
+
+// watched runs viaSenderFeed with a reader draining the feed as a stream
+// does, until the sender is done.
+func watched(b *testing.B, url string, bodies [][]byte, conc int) time.Duration {
+	f := feed.New(0)
+	release, err := f.Subscribe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer release()
+	done := make(chan struct{})
+	read := make(chan int)
+	go func() {
+		buf, n, after := make([]feed.Event, 0, 4000), 0, f.Last()
+		for {
+			evs, _, wake := f.Read(after, buf)
+			if len(evs) > 0 {
+				after, n = evs[len(evs)-1].ID, n+len(evs)
+				continue
+			}
+			select {
+			case <-wake:
+			case <-done:
+				read <- n
+				return
+			}
+		}
+	}()
+	d := viaSenderFeed(b, url, bodies, conc, f)
+	close(done)
+	if n := <-read; n < len(bodies) {
+		b.Fatalf("the reader saw %d events for %d deliveries", n, len(bodies))
+	}
+	return d
 }
 
 func median(xs []float64) float64 { return quantile(xs, 0.5) }
