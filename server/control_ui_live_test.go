@@ -300,3 +300,22 @@ func TestUIScreenshots(t *testing.T) {
 		}
 	}
 }
+
+// Behind an admin token the page says what it needs, and goes live once the
+// token is typed: the stream carries it in a header, as every call does.
+func TestUIAdminToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	exe := browser(t)
+	h := newHarness(t, func(c *mock.Config) { c.AdminToken = "s3cret" })
+	h.webhookToSink(t, "tok", "")
+	id := h.emit(t, `{"type": "visitor.identified"}`)[0]
+	h.settle(t)
+	tctx := openInspectorAt(t, exe, h.url+"/_mock/ui", `#live[data-state="offline"]`)
+	until(t, tctx, `document.querySelector("#live").title.includes("missing admin token")`)
+	do(t, tctx, chromedp.SendKeys(css(`#token`), "s3cret"), chromedp.Evaluate[chromedp.Void](`document.querySelector("#token").dispatchEvent(new Event("change"))`),
+		chromedp.WaitVisible(css(`#live[data-state="live"]`)), chromedp.WaitVisible(css(`#rows tr[data-id="`+id+`"]`)))
+	h.emit(t, `{"type": "visitor.identified"}`)
+	until(t, tctx, `document.querySelectorAll("#rows tr[data-id]").length === 2`)
+}

@@ -30,6 +30,13 @@ func browser(t *testing.T) string {
 // is stopped when the test ends.
 func openInspector(t *testing.T, exe, url string) context.Context {
 	t.Helper()
+	return openInspectorAt(t, exe, url, `#live[data-state="live"]`)
+}
+
+// openInspectorAt is openInspector, waiting for ready instead of the
+// stream to be live.
+func openInspectorAt(t *testing.T, exe, url, ready string) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-dev-shm-usage", true))
@@ -72,7 +79,7 @@ func openInspector(t *testing.T, exe, url string) context.Context {
 	})
 	tctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
 	t.Cleanup(cancelT)
-	if err := chromedp.Do(tctx, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(url), chromedp.WaitVisible(css(`#live[data-state="live"]`))); err != nil {
+	if err := chromedp.Do(tctx, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(url), chromedp.WaitVisible(css(ready))); err != nil {
 		t.Fatal(err)
 	}
 	return tctx

@@ -733,6 +733,8 @@ export class Client {
   openapi(): Promise<any>;
   /** GET /_mock/ui (HTML) */
   ui(): Promise<string>;
+  /** The inspector's page at a view and item: inspectorUrl('deliveries', id), inspectorUrl('sinks', 'demo', 3). */
+  inspectorUrl(view?: 'deliveries' | 'log' | 'sinks' | 'partner-api' | 'traffic', ...items: Array<string | number>): string;
   /** GET /_mock/ui/{file} */
   uiFile(file: string): Promise<string>;
 

@@ -788,6 +788,16 @@ export class Client {
     return this.#t.request('GET', '/_mock/ui', { accept: 'text', headers: { Accept: 'text/html' } });
   }
 
+  /**
+   * The inspector's page at a view and item (docs/inspector.md):
+   * inspectorUrl('deliveries', id) opens one delivery,
+   * inspectorUrl('sinks', 'demo', 3) one request a sink got. A failing test
+   * can print it to show exactly what went wrong.
+   */
+  inspectorUrl(view = 'deliveries', ...items) {
+    return `${this.baseUrl}/_mock/ui#/${[view, ...items.map((i) => encodeURIComponent(String(i)))].join('/')}`;
+  }
+
   /** GET /_mock/ui/{file}: one of the inspector's files (app.js, style.css, index.html). */
   uiFile(file) {
     return this.#t.request('GET', '/_mock/ui/{file}', { params: { file }, accept: 'text', headers: { Accept: '*/*' } });
@@ -842,7 +852,7 @@ export class Client {
     });
     if (out.timedOut && throwOnTimeout) {
       const want = [query.state && `state ${query.state}`, query.attempts && `${query.attempts} attempts`].filter(Boolean).join(' and ') || 'a final state';
-      throw waitError(`delivery ${id}: waited ${query.timeout ?? '30s'} for ${want}: ${describeDelivery(out.delivery)}`, out, 'GET', url);
+      throw waitError(`delivery ${id}: waited ${query.timeout ?? '30s'} for ${want}: ${describeDelivery(out.delivery)}; see ${this.inspectorUrl('deliveries', id)}`, out, 'GET', url);
     }
     return out.delivery;
   }

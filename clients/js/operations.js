@@ -78,6 +78,7 @@ export const OPERATIONS = Object.freeze([
 export const CONVENIENCE = Object.freeze({
   client: Object.freeze([
     'sinkUrl', // the URL of a sink, to configure as a webhook URL
+    'inspectorUrl', // a link to the inspector's page of a view or item
     'waitForSinkRequests', // sinkRequests with atLeast, answering the requests
     'advanceToNextDue', // advanceClock({toNextDue: true})
     'advanceBy', // advanceClock({by})

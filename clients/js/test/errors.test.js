@@ -66,6 +66,13 @@ test('an event for a webhook with no URL is a 400 unless asked for with evenIfDi
   assert.equal((await client.deliveries()).total, 0);
   const { deliveryIds: [id] } = await client.trigger('visitor.identified', { evenIfDisabled: true });
   assert.equal((await client.waitForDelivery(id, { state: 'canceled', timeout: '5s' })).state, 'canceled');
+  // A wait that runs out names the inspector's page of the delivery.
+  await assert.rejects(client.waitForDelivery(id, { state: 'delivered', timeout: '50ms' }), (err) => {
+    assert.ok(err instanceof WaitTimeoutError, `${err}`);
+    assert.ok(err.message.includes(`see ${client.inspectorUrl('deliveries', id)}`), err.message);
+    return true;
+  });
+  assert.equal(client.inspectorUrl('sinks', 'a b', 3), `${client.baseUrl}/_mock/ui#/sinks/a%20b/3`);
 });
 
 test('query parameters are checked: a wait longer than 5m is a 400', async () => {

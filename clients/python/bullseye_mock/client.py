@@ -546,6 +546,12 @@ class Client:
         """``GET /_mock/ui``: the delivery inspector's page (HTML)."""
         return self._http.request("GET", "/_mock/ui", headers={"Accept": "text/html"}).text
 
+    def inspector_url(self, view: str = "deliveries", *items: Union[str, int]) -> str:
+        """The inspector's page at a view and item (docs/inspector.md): ``inspector_url("deliveries", id)``
+        opens one delivery, ``inspector_url("sinks", "demo", 3)`` one request a sink got. A failing test
+        can print it to show exactly what went wrong."""
+        return f"{self.base_url}/_mock/ui#/" + "/".join([view, *(quote(str(i), safe="") for i in items)])
+
     def ui_file(self, file: str) -> str:
         """``GET /_mock/ui/{file}``: one of the inspector's files (``app.js``, ``style.css``, ``index.html``)."""
         return self._http.request("GET", f"/_mock/ui/{_seg(file)}", headers={"Accept": "*/*"}).text
@@ -694,7 +700,7 @@ class Client:
             why = "the mock is stopping" if answer.get("stopping") else f"after {wait}"
             raise BullseyeMockTimeout(
                 f"delivery {delivery_id} is {delivery.get('state')} with {len(delivery.get('attempts') or [])} "
-                f"attempts {why}; waited for it{want or ' to be final'}",
+                f"attempts {why}; waited for it{want or ' to be final'}; see {self.inspector_url('deliveries', delivery_id)}",
                 delivery,
                 method="GET",
                 url=self.base_url + path,
@@ -703,7 +709,7 @@ class Client:
             codes = [a.get("statusCode") for a in delivery.get("attempts") or []]
             raise DeliveryStateError(
                 f"delivery {delivery_id} ended {delivery.get('state')}, waited for it{want}; "
-                f"receiver answered {codes}",
+                f"receiver answered {codes}; see {self.inspector_url('deliveries', delivery_id)}",
                 delivery,
                 method="GET",
                 url=self.base_url + path,

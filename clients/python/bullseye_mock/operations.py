@@ -81,6 +81,7 @@ HELPERS: FrozenSet[str] = frozenset(
         "request",  # any call by path
         "close",
         "sink_url",
+        "inspector_url",  # a link to the inspector's page of a view or item
         "set_clock",  # advance_clock(to=...)
         "start_scenario_file",  # start_scenario with a file's bytes
         "run_scenario",  # start_scenario + wait_scenario_run

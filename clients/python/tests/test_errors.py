@@ -44,6 +44,11 @@ def test_an_event_for_a_webhook_without_url_is_refused_unless_asked_for(bullseye
     assert bullseye_mock.deliveries()["total"] == 0
     [delivery_id] = bullseye_mock.trigger("visitor.identified", even_if_disabled=True)
     assert bullseye_mock.wait_for_delivery(delivery_id, "canceled", timeout="5s")["state"] == "canceled"
+    # A wait that ends otherwise names the inspector's page of the delivery.
+    with pytest.raises(DeliveryStateError) as e:
+        bullseye_mock.wait_for_delivery(delivery_id, timeout="5s")
+    assert f"see {bullseye_mock.base_url}/_mock/ui#/deliveries/{delivery_id}" in str(e.value)
+    assert bullseye_mock.inspector_url("sinks", "a b", 3) == f"{bullseye_mock.base_url}/_mock/ui#/sinks/a%20b/3"
 
 
 def test_not_found_method_not_allowed_and_bad_bodies(bullseye_mock: Client) -> None:
