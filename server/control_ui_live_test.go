@@ -21,9 +21,6 @@ import (
 // they happen, without a reload; a panel the user opened stays open, the
 // same element, while the attempts that follow arrive.
 func TestUIDeliveryAppearsLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	h := newHarness(t, nil)
 	h.must(t, 200, "PUT", "/_mock/sink/ui", `{"statuses": [500, 200]}`)
@@ -77,9 +74,6 @@ func TestUIDeliveryAppearsLive(t *testing.T) {
 // Deep links open what they name; the manual clock's controls, redeliver
 // and the test event work from the page.
 func TestUIDeepLinksAndControls(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	h := newHarness(t, nil)
 	h.must(t, 200, "PUT", "/_mock/sink/down", `{"statuses": [503]}`)
@@ -140,9 +134,6 @@ func TestUIDeepLinksAndControls(t *testing.T) {
 // by a click or a deep link and keeps it open as requests arrive; the log
 // view shows the attempt log exactly as the vendor's endpoint returns it.
 func TestUISinksAndLog(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	h := newHarness(t, nil)
 	h.must(t, 200, "PUT", "/_mock/sink/v", `{"secret": "whsec_v"}`)
@@ -217,9 +208,6 @@ func toJSON(v any) string {
 // right total. BULLSEYE_MOCK_UI_STORE sets the size (docs/inspector.md
 // records the figure at a million).
 func TestUILargeStore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	n := 50_000
 	if v, err := strconv.Atoi(os.Getenv("BULLSEYE_MOCK_UI_STORE")); err == nil && v > 0 {
@@ -256,9 +244,6 @@ func TestUILargeStore(t *testing.T) {
 // scripts/screenshots.sh sets BULLSEYE_MOCK_SCREENSHOTS to docs/img; without
 // it they go to a temporary directory, so the test still runs every view.
 func TestUIScreenshots(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	dir := os.Getenv("BULLSEYE_MOCK_SCREENSHOTS")
 	if dir == "" {
@@ -304,9 +289,6 @@ func TestUIScreenshots(t *testing.T) {
 // Behind an admin token the page says what it needs, and goes live once the
 // token is typed: the stream carries it in a header, as every call does.
 func TestUIAdminToken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	h := newHarness(t, func(c *mock.Config) { c.AdminToken = "s3cret" })
 	h.webhookToSink(t, "tok", "")

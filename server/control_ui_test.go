@@ -13,9 +13,13 @@ import (
 )
 
 // browser finds a Chromium to drive; the test is skipped without one
-// (Debian: apt-get install chromium), so the suite still runs anywhere.
+// (Debian: apt-get install chromium), so the suite still runs anywhere, and
+// with -short (the fast tests).
 func browser(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
@@ -128,9 +132,6 @@ func css(s string) chromedp.CSS { return chromedp.CSS(s) }
 // requests, with rows that open on a click and stay open as the list
 // refreshes, and the faults in force, removed from the page.
 func TestUIPartnerAPI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	h := newHarness(t, nil)
 	// h.call sends the first partner's key as X-Partner-API-Key.
@@ -218,9 +219,6 @@ func mustList(t *testing.T, h *harness) []any {
 // The traffic view shows the report and the mock's own plot, and follows
 // traffic as it happens, without a reload.
 func TestUITraffic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	h := newHarness(t, nil)
 	h.webhookToSink(t, "load", "s")
@@ -254,9 +252,6 @@ func TestUITraffic(t *testing.T) {
 // On the vendor's schedule (attempts at 0, 1m, 6m and 36m) the attempts'
 // points on the time axis stand well apart, the first two included.
 func TestUITimelineReadsTheVendorsSchedule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	exe := browser(t)
 	h := newHarness(t, nil)
 	h.must(t, 200, "PUT", "/_mock/sink/down", `{"statuses": [503]}`)
