@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bullseye-mock/bullseye-mock/feed"
 )
 
 // watch prints a serving mock's changes as they happen: GET /_mock/stream
@@ -113,20 +115,20 @@ func (c *watchCmd) print(e *env, body io.Reader) error {
 			var v map[string]any
 			_ = json.Unmarshal([]byte(data), &v)
 			switch name {
-			case "hello":
+			case feed.Hello:
 				if clk, ok := v["clock"].(map[string]any); ok && !c.JSON {
 					fmt.Fprintf(e.stderr, "watching %s (mock time %v)\n", c.URL, clk["now"])
 				}
-			case "end":
+			case feed.End:
 				if v["reason"] == "timeout" && c.Limit > 0 {
 					return exitError{code: ExitFailed, msg: fmt.Sprintf("timeout: %d of %d events in %s", changes, c.Limit, c.Timeout)}
 				}
 				return nil
-			case "stopping":
+			case feed.Stopping:
 				fmt.Fprintln(e.stderr, "the mock is shutting down")
 				return nil
 			default:
-				if name != "lost" {
+				if name != feed.Lost {
 					changes++
 				}
 				c.line(e.stdout, id, name, data, v)

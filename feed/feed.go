@@ -66,7 +66,6 @@ type Feed struct {
 	next     uint64  // the id the next event gets
 	wake     chan struct{}
 	readers  int
-	max      int
 }
 
 // New returns a feed keeping capacity events (DefaultCapacity when <= 0).
@@ -75,7 +74,7 @@ func New(capacity int) *Feed {
 		capacity = DefaultCapacity
 	}
 	first := uint64(time.Now().UnixMicro())
-	return &Feed{capacity: capacity, first: first, next: first, max: MaxReaders}
+	return &Feed{capacity: capacity, first: first, next: first}
 }
 
 // First is the id the feed's first event gets: an id below it is from
@@ -115,6 +114,10 @@ func (f *Feed) Last() uint64 {
 func (f *Feed) Oldest() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.oldestLocked()
+}
+
+func (f *Feed) oldestLocked() uint64 {
 	if size := uint64(len(f.ring)); f.next-f.first > size {
 		return f.next - size
 	}
@@ -126,7 +129,7 @@ func (f *Feed) Oldest() uint64 {
 func (f *Feed) Subscribe() (release func(), err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.readers >= f.max {
+	if f.readers >= MaxReaders {
 		return nil, ErrTooManyReaders
 	}
 	f.readers++
@@ -165,10 +168,7 @@ func (f *Feed) Read(after uint64, buf []Event) (events []Event, missed uint64, w
 	if f.ring == nil { // nobody subscribed: nothing was kept
 		return buf[:0], 0, f.wake
 	}
-	oldest := f.first
-	if size := uint64(len(f.ring)); f.next-f.first > size {
-		oldest = f.next - size
-	}
+	oldest := f.oldestLocked()
 	from := after + 1
 	if from < oldest {
 		missed, from = oldest-from, oldest
@@ -187,8 +187,16 @@ const (
 	Sink     = "sink"     // a sink received a request
 	Request  = "request"  // a Partner API request was journaled
 	Clock    = "clock"    // the manual clock moved
-	Reset    = "reset"    // the mock was reset: every view is empty
+	Reset    = "reset"    // the mock was reset: what a reader shows is void
 )
 
-// Names lists the events' names, in the order the docs give them.
+// Names lists the changes' names, in the order the docs give them.
 func Names() []string { return []string{Delivery, Attempt, Sink, Request, Clock, Reset} }
+
+// The names of what a stream says of itself rather than of the mock.
+const (
+	Hello    = "hello"    // first: where the stream starts, and the clock
+	Lost     = "lost"     // events were missed: reload what you show
+	Stopping = "stopping" // the mock is shutting down; the stream ends
+	End      = "end"      // the stream's limit or timeout was reached; it ends
+)

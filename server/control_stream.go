@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bullseye-mock/bullseye-mock/feed"
 	"github.com/bullseye-mock/bullseye-mock/ops"
 )
 
@@ -98,7 +99,7 @@ func (s *controlAPI) controlStream(w http.ResponseWriter, r *http.Request) error
 	_ = rc.SetWriteDeadline(time.Now().Add(st.Heartbeat() + writeSlack))
 	send := func() bool { return out.Flush() == nil && rc.Flush() == nil }
 	fmt.Fprintf(out, "retry: %d\n\n", streamRetryMs)
-	event(out, 0, "hello", map[string]any{"lastEventId": st.LastEventID(), "clock": s.ops.ClockState()})
+	event(out, 0, feed.Hello, map[string]any{"lastEventId": st.LastEventID(), "clock": s.ops.ClockState()})
 	if !send() {
 		return nil
 	}
@@ -112,18 +113,18 @@ func (s *controlAPI) controlStream(w http.ResponseWriter, r *http.Request) error
 		_ = rc.SetWriteDeadline(time.Now().Add(st.Heartbeat() + writeSlack))
 		switch {
 		case b.Stopping:
-			event(out, 0, "stopping", map[string]any{"lastEventId": st.LastEventID()})
+			event(out, 0, feed.Stopping, map[string]any{"lastEventId": st.LastEventID()})
 			send()
 			return nil
 		case b.End != "":
-			event(out, 0, "end", map[string]any{"reason": b.End, "lastEventId": st.LastEventID()})
+			event(out, 0, feed.End, map[string]any{"reason": b.End, "lastEventId": st.LastEventID()})
 			send()
 			return nil
 		case b.Heartbeat:
 			fmt.Fprintf(out, ": heartbeat %s\n\n", time.Now().UTC().Format(time.RFC3339))
 		}
 		if b.Lost != nil {
-			event(out, b.Lost.LastEventID, "lost", b.Lost)
+			event(out, b.Lost.LastEventID, feed.Lost, b.Lost)
 		}
 		for _, e := range b.Events {
 			event(out, e.ID, e.Name, e.Data)

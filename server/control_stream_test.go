@@ -396,7 +396,7 @@ func TestStreamEventsMatchTheDocument(t *testing.T) {
 		}
 		schemas[name] = &s
 	}
-	for _, n := range append(feed.Names(), "hello", "lost", "stopping", "end") {
+	for _, n := range append(feed.Names(), feed.Hello, feed.Lost, feed.Stopping, feed.End) {
 		if schemas[n] == nil {
 			t.Errorf("x-events does not give event %q", n)
 		}

@@ -6,8 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/bullseye-mock/bullseye-mock/feed"
 	"github.com/gorilla/mux"
+
+	"github.com/bullseye-mock/bullseye-mock/feed"
 )
 
 // sinkAPI serves the built-in receivers under ControlPrefix/sink: their

@@ -88,7 +88,7 @@ export function bodyText(text, encoding, truncated, bytes) {
 // indentJSON indents text that is JSON, and returns any other text as it
 // is. It re-spaces the text rather than printing what JSON.parse made, so
 // numbers too long for a double are shown as they were sent.
-export function indentJSON(text) {
+function indentJSON(text) {
   try { JSON.parse(text); } catch { return text; }
   let out = "", depth = 0, inString = false, pending = false;
   const newline = () => "\n" + "  ".repeat(depth);
