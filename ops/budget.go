@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/fixtures"
@@ -73,23 +72,6 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// exampleSizes caches one payload's size per event type and dialect.
-var exampleSizes sync.Map
-
-// payloadSize estimates an event's payload: the example payload of its type
-// and dialect (from a generator of its own, so the mock's random draws are
-// untouched) plus the overrides.
-func payloadSize(eventType string, d bullseye.Dialect, overrides []byte) int64 {
-	key := eventType + "/" + string(d)
-	n, ok := exampleSizes.Load(key)
-	if !ok {
-		b, _ := fixtures.Example(eventType, d, 1)
-		n = int64(len(b))
-		exampleSizes.Store(key, n)
-	}
-	return n.(int64) + int64(len(overrides))
-}
-
 // deliveries is how many deliveries the plan creates: its events and
 // their duplicates.
 func (p plan) deliveries() int64 {
@@ -112,7 +94,7 @@ func (p plan) deliveries() int64 {
 // count as pending).
 func (o *Ops) reservePlan(p plan) (release func(), err error) {
 	n := p.deliveries()
-	return o.reserve(n, n*payloadSize(p.eventType, p.dialect, p.overrides))
+	return o.reserve(n, n*fixtures.EstimateSize(p.eventType, p.dialect, len(p.overrides)))
 }
 
 // reserve holds n pending deliveries of bytes in all against the budget,
@@ -182,5 +164,5 @@ func EstimateBytes(s Send) int64 {
 	if d == "" {
 		d = bullseye.DialectPartner // the webhook's, not known yet: the larger
 	}
-	return p.deliveries() * payloadSize(p.eventType, d, p.overrides)
+	return p.deliveries() * fixtures.EstimateSize(p.eventType, d, len(p.overrides))
 }

@@ -93,13 +93,19 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 		}
 		return start.Add(time.Duration(r) * p.interval)
 	}
+	batch, err := o.fixtures.Batch(p.eventType, p.dialect, p.overrides)
+	if err != nil {
+		return Emitted{PartnerID: p.partnerID}, fieldErr("overrides", "%v", err)
+	}
 	var thread *fixtures.Thread
 	var one bullseye.Organization
 	if p.same {
 		thread, one = fixtures.NewThread(), o.pick(p.partnerID, p.orgs)
 	}
-	// Every payload first, in creation order (the order the seed draws
-	// them in), so a payload that cannot be built creates nothing.
+	// Every payload's recipe first, in creation order (the order the seed
+	// draws them in), so an event that cannot be drawn creates nothing.
+	// The payloads are built at each attempt, not here: a pending delivery
+	// holds its recipe.
 	type event struct {
 		d     sender.Delivery
 		dups  []fault
@@ -121,16 +127,16 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 			// once: a second apart, the last one now.
 			stamp = stamp.Add(-time.Duration(p.count-1-i) * time.Second)
 		}
-		ev := fixtures.Event{Type: p.eventType, Dialect: p.dialect, Org: org, At: stamp, Overrides: p.overrides, Thread: thread}
+		var alloc *fixtures.Allocation
 		if p.kind == bullseye.KindBilling {
 			// One source of truth: the payload names the store's allocation.
 			if a, err := o.store.Allocation(p.partnerID, org.ID); err == nil {
-				ev.Allocation = &fixtures.Allocation{ID: a.ID, CreditsAllocated: a.CreditsAllocated, CreditsUsed: a.CreditsUsed, AllocatedAt: a.AllocatedAt}
+				alloc = &fixtures.Allocation{ID: a.ID, CreditsAllocated: a.CreditsAllocated, CreditsUsed: a.CreditsUsed, AllocatedAt: a.AllocatedAt}
 			}
 		}
-		body, err := o.fixtures.Payload(ev)
+		recipe, err := batch.Recipe(org, stamp, thread, alloc)
 		if err != nil {
-			return Emitted{PartnerID: p.partnerID}, fieldErr("overrides", "%v", err)
+			return Emitted{PartnerID: p.partnerID}, fieldErr("at", "%v", err)
 		}
 		due := slot(rank[i])
 		if jitter != nil {
@@ -141,7 +147,7 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 		}
 		e := event{stamp: stamp, d: sender.Delivery{
 			PartnerID: p.partnerID, Kind: p.kind, EventType: p.eventType, OrganizationID: org.ID,
-			Body: body, At: due, Policy: p.policy,
+			Payload: recipe, At: due, Policy: p.policy,
 		}}
 		for _, f := range p.faults {
 			if !f.applies(i + 1) {

@@ -151,7 +151,11 @@ steps:
 		t.Fatalf("%v %+v", err, rep)
 	}
 	infos, _, _ := m.Ops().Deliveries(ops.Query{PageSize: 10})
-	for _, i := range infos {
+	for _, listed := range infos {
+		i, err := m.Ops().Delivery(listed.ID) // a list carries no payloads
+		if err != nil {
+			t.Fatal(err)
+		}
 		want := bullseye.Sign("new", i.Body)
 		if i.ID == infos[len(infos)-1].ID { // the oldest: created under the old secret
 			want = bullseye.Sign("old", i.Body)

@@ -141,10 +141,19 @@ func (h *hostLimiter) release(host string) *delivery {
 func (s *Sender) attempt(d *delivery, sc *scratch) {
 	m := d.meta.Value()
 	t, found := s.cfg.Targets.Target(m.PartnerID, m.Kind)
+	// Built here, outside the lock, at every attempt: a pending delivery
+	// holds its payload's recipe, not its bytes.
+	body := string(d.body.Build())
 	w := d.wire // only the worker holding d writes it
 	if w == nil {
-		sig, ok, sent := sc.signer.Apply(m.Fault, m.Secret, d.body)
-		w = &wire{sig: sig, hasSig: ok, sent: sent}
+		sig, ok, sent := sc.signer.Apply(m.Fault, m.Secret, body)
+		w = &wire{sig: sig, hasSig: ok}
+		if sent != body {
+			w.other = sent
+		}
+	}
+	if w.other != "" {
+		body = w.other
 	}
 
 	s.mu.Lock()
@@ -173,7 +182,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 
 	pol := s.policyOf(&m)
 	ctx, cancel := clock.WithDeadline(s.ctx, s.clock, start.Add(pol.Timeout))
-	code, excerpt, err := s.post(ctx, t.URL, d, w, n, sc.buf[:])
+	code, excerpt, err := s.post(ctx, t.URL, body, d, w, n, sc.buf[:])
 	end := s.clock.Now()
 	// A deadline that passes after the response was complete changes
 	// nothing: only a failed read is a timeout.
@@ -316,7 +325,7 @@ func (s *Sender) recordLocked(d *delivery, w *wire, e logEntry, excerpt string) 
 	if !d.final() {
 		return
 	}
-	s.st.pendingBytes -= int64(len(d.body))
+	s.st.pendingBytes -= d.body.Size()
 	if old, evicted := s.retained.push(d); evicted && old.final() {
 		s.forgetLocked(old)
 	}
@@ -339,8 +348,8 @@ func (s *Sender) forgetLocked(d *delivery) {
 }
 
 // post sends one attempt and reads the response, all within ctx.
-func (s *Sender) post(ctx context.Context, target string, d *delivery, w *wire, n int, buf []byte) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(w.sent))
+func (s *Sender) post(ctx context.Context, target, body string, d *delivery, w *wire, n int, buf []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}

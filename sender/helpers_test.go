@@ -112,7 +112,7 @@ func (h *harness) send(tb testing.TB, d Delivery) string {
 	if d.Kind == "" {
 		d.Kind = bullseye.KindIdentification
 	}
-	if d.Body == nil {
+	if d.Body == nil && d.Payload == nil {
 		d.Body = []byte(`{"event_type":"visitor.identified","session_id":"s-1"}`)
 	}
 	if d.EventType == "" {

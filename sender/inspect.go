@@ -25,9 +25,11 @@ type DeliveryInfo struct {
 	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
 	// Attempts made so far (a canceled entry counts as one, without HTTP).
 	Attempts []AttemptInfo `json:"attempts"`
-	// Body is the payload as given to Send; SentBody is what went on the
-	// wire when a fault changed it (FaultOtherBytes), else nil. Both are
-	// copies; the control API decides how to render them.
+	// Body is the payload as given to Send (or built from its Payload);
+	// SentBody is what went on the wire when a fault changed it
+	// (FaultOtherBytes), else nil. Both are copies; the control API decides
+	// how to render them. Lists (Deliveries) leave Body nil: reading one
+	// delivery builds it.
 	Body     []byte `json:"-"`
 	SentBody []byte `json:"-"`
 	// Policy is the retry policy the delivery follows.
@@ -65,12 +67,21 @@ func InState(states ...string) func(DeliveryInfo) bool {
 // newest DeliveryCap finished ones.
 func (s *Sender) Delivery(id string) (DeliveryInfo, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	d, ok := s.lookupLocked(id)
 	if !ok {
+		s.mu.Unlock()
 		return DeliveryInfo{}, false
 	}
-	return s.infoLocked(d), true
+	info := s.infoLocked(d)
+	s.mu.Unlock()
+	return withBody(info, d), true
+}
+
+// withBody builds the payload into info, outside the sender's lock: for a
+// generated payload that is the whole payload's generation.
+func withBody(info DeliveryInfo, d *delivery) DeliveryInfo {
+	info.Body = d.body.Build()
+	return info
 }
 
 func (s *Sender) infoLocked(d *delivery) DeliveryInfo {
@@ -78,7 +89,7 @@ func (s *Sender) infoLocked(d *delivery) DeliveryInfo {
 	info := DeliveryInfo{
 		ID: uuid.UUID(d.id).String(), PartnerID: m.PartnerID, Type: m.Kind, EventType: m.EventType,
 		OrganizationID: m.OrganizationID, DuplicateOf: m.DuplicateOf, Fault: m.Fault,
-		State: d.stateWord(), Body: []byte(d.body), Policy: *s.policyOf(&m),
+		State: d.stateWord(), Policy: *s.policyOf(&m),
 		Attempts: []AttemptInfo{},
 	}
 	if d.state == stScheduled {
@@ -86,8 +97,8 @@ func (s *Sender) infoLocked(d *delivery) DeliveryInfo {
 		info.NextAttemptAt = &t
 	}
 	if w := d.wire; w != nil {
-		if w.sent != d.body {
-			info.SentBody = []byte(w.sent)
+		if w.other != "" {
+			info.SentBody = []byte(w.other)
 		}
 		for _, r := range w.attempts {
 			ai := AttemptInfo{Attempt: r.entry.toAttempt(), ResponseExcerpt: r.excerpt}
@@ -277,14 +288,14 @@ func (s *Sender) Wait(ctx context.Context, id string, pred func(DeliveryInfo) bo
 		info := s.infoLocked(d)
 		if pred(info) {
 			s.mu.Unlock()
-			return info, nil
+			return withBody(info, d), nil
 		}
 		ch := s.changedLocked()
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return info, ctx.Err()
+			return withBody(info, d), ctx.Err()
 		}
 	}
 }
@@ -352,11 +363,10 @@ func (s *Sender) Redeliver(id string) (string, error) {
 		return "", ErrNotFound
 	}
 	m := d.meta.Value()
-	body := []byte(d.body)
 	s.mu.Unlock()
 	return s.Send(Delivery{
 		PartnerID: m.PartnerID, Kind: m.Kind, EventType: m.EventType, OrganizationID: m.OrganizationID,
-		Body: body, Fault: m.Fault, DuplicateOf: id, Policy: m.Policy,
+		Payload: d.body, Fault: m.Fault, DuplicateOf: id, Policy: m.Policy,
 	})
 }
 

@@ -182,12 +182,12 @@ type meta struct {
 	Partner unique.Handle[string]
 }
 
-// delivery is the per-delivery record, kept to 64 bytes: it is most of the
-// memory a pending delivery costs.
+// delivery is the per-delivery record, kept to 64 bytes: with its payload's
+// recipe, it is most of the memory a pending delivery costs.
 type delivery struct {
 	id       [16]byte
 	meta     unique.Handle[meta]
-	body     string // a copy of the payload, immutable
+	body     Payload
 	due      int64  // mock Unix ns of the next attempt while scheduled
 	wire     *wire  // set at the first attempt
 	seq      uint32 // creation order
@@ -205,7 +205,7 @@ type delivery struct {
 type wire struct {
 	sig      string
 	hasSig   bool
-	sent     string // the body as sent; differs from body only for FaultOtherBytes
+	other    string // for FaultOtherBytes, the bytes sent instead of the body
 	attempts []attemptRecord
 }
 
@@ -342,8 +342,14 @@ func (s *Sender) Send(d Delivery) (string, error) {
 	if d.Kind != bullseye.KindIdentification && d.Kind != bullseye.KindBilling {
 		return "", fmt.Errorf("%w %q", ErrUnknownKind, d.Kind)
 	}
-	if len(d.Body) == 0 {
+	body := d.Payload
+	switch {
+	case body != nil && d.Body != nil:
+		return "", errors.New("sender: a delivery has a Body or a Payload, not both")
+	case body == nil && len(d.Body) == 0:
 		return "", ErrEmptyBody
+	case body == nil:
+		body = literal(d.Body)
 	}
 	fault, err := bullseye.ParseFault(string(d.Fault)) // accepts "Wrong-Secret"; store the canonical name
 	if err != nil {
@@ -363,7 +369,6 @@ func (s *Sender) Send(d Delivery) (string, error) {
 		m.Policy = s.canonicalPolicy(p)
 	}
 	h := unique.Make(m)
-	body := string(d.Body)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -382,7 +387,7 @@ func (s *Sender) Send(d Delivery) (string, error) {
 }
 
 // addLocked creates a delivery due at due; the caller holds the lock.
-func (s *Sender) addLocked(h unique.Handle[meta], body string, due time.Time) (*delivery, error) {
+func (s *Sender) addLocked(h unique.Handle[meta], body Payload, due time.Time) (*delivery, error) {
 	id, err := s.newDeliveryID()
 	if err != nil {
 		return nil, err
@@ -392,7 +397,7 @@ func (s *Sender) addLocked(h unique.Handle[meta], body string, due time.Time) (*
 	s.byID.put(rec)
 	s.order = append(s.order, rec)
 	s.st.sent++
-	s.st.pendingBytes += int64(len(body))
+	s.st.pendingBytes += body.Size()
 	s.scheduleLocked(rec, due.UnixNano())
 	s.tellLocked(rec, true)
 	s.notifyLocked()

@@ -17,10 +17,13 @@ type Delivery struct {
 	Kind           string // KindIdentification or KindBilling
 	EventType      string // e.g. "visitor.identified"
 	OrganizationID string
-	Body           []byte
-	Fault          bullseye.Fault // signature fault; "" signs correctly
-	At             time.Time      // mock time of the first attempt; zero means now
-	DuplicateOf    string         // id of the delivery this one repeats, for the log
+	// Body is the payload, copied at Send; or Payload builds it at each
+	// attempt (one of the two).
+	Body        []byte
+	Payload     Payload
+	Fault       bullseye.Fault // signature fault; "" signs correctly
+	At          time.Time      // mock time of the first attempt; zero means now
+	DuplicateOf string         // id of the delivery this one repeats, for the log
 	// Policy overrides the sender's retry policy for this delivery (a
 	// scenario's schedule); its zero fields take DefaultPolicy's values.
 	Policy *bullseye.Policy
@@ -29,6 +32,21 @@ type Delivery struct {
 	// delivered, as the vendor may after an incident.
 	ReplayAfter time.Duration
 }
+
+// Payload builds a delivery's body, the same bytes on every call and from
+// any goroutine: a generated payload held as the recipe it was drawn from
+// (fixtures.Recipe), so that a million pending deliveries do not each hold
+// kilobytes. Size is what the pending-bytes count takes it for.
+type Payload interface {
+	Build() []byte
+	Size() int64
+}
+
+// literal is a payload given as bytes.
+type literal string
+
+func (l literal) Build() []byte { return []byte(l) }
+func (l literal) Size() int64   { return int64(len(l)) }
 
 // Attempt is one entry of the attempt log. The first seven fields are the
 // vendor's documented log fields; the rest are the mock's own.
