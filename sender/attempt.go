@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 	"unique"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -142,8 +143,10 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	m := d.meta.Value()
 	t, found := s.cfg.Targets.Target(m.PartnerID, m.Kind)
 	// Built here, outside the lock, at every attempt: a pending delivery
-	// holds its payload's recipe, not its bytes.
-	body := string(d.body.Build())
+	// holds its payload's recipe, not its bytes. Build's slice is new and
+	// nothing writes it, so it is read as a string without a copy.
+	b := d.body.Build()
+	body := unsafe.String(unsafe.SliceData(b), len(b))
 	w := d.wire // only the worker holding d writes it
 	if w == nil {
 		sig, ok, sent := sc.signer.Apply(m.Fault, m.Secret, body)

@@ -19,6 +19,7 @@ import (
 	"github.com/bullseye-mock/bullseye-mock/bullseye"
 	"github.com/bullseye-mock/bullseye-mock/clock"
 	"github.com/bullseye-mock/bullseye-mock/feed"
+	"github.com/bullseye-mock/bullseye-mock/fixtures"
 )
 
 // The benchmarks record the figures of docs/benchmarks-sender.md. They are
@@ -129,6 +130,13 @@ func viaSender(b *testing.B, url string, bodies [][]byte, conc int) time.Duratio
 
 // viaSenderFeed is viaSender telling f of every change.
 func viaSenderFeed(b *testing.B, url string, bodies [][]byte, conc int, f *feed.Feed) time.Duration {
+	return deliverAll(b, url, len(bodies), conc, f, func(i int) Delivery { return Delivery{Body: bodies[i]} })
+}
+
+// deliverAll sends n deliveries made by next (as p1's identification
+// deliveries) through a new sender and returns how long until all were
+// delivered, making them included.
+func deliverAll(b *testing.B, url string, n, conc int, f *feed.Feed, next func(i int) Delivery) time.Duration {
 	tg := &fakeTargets{}
 	tg.set("p1", bullseye.KindIdentification, bullseye.Target{URL: url, Secret: testSecret, Enabled: true})
 	s, err := New(Config{Targets: tg, Workers: conc, PerEndpoint: conc, Feed: f})
@@ -138,9 +146,10 @@ func viaSenderFeed(b *testing.B, url string, bodies [][]byte, conc int, f *feed.
 	s.Start()
 	defer s.Shutdown(context.Background())
 	start := time.Now()
-	for _, body := range bodies {
-		if _, err := s.Send(Delivery{PartnerID: "p1", Kind: bullseye.KindIdentification, EventType: "visitor.identified",
-			OrganizationID: "org-1", Body: body}); err != nil {
+	for i := range n {
+		d := next(i)
+		d.PartnerID, d.Kind, d.EventType, d.OrganizationID = "p1", bullseye.KindIdentification, "visitor.identified", "org-1"
+		if _, err := s.Send(d); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -148,10 +157,58 @@ func viaSenderFeed(b *testing.B, url string, bodies [][]byte, conc int, f *feed.
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
-	if st := s.Stats(); st.Delivered != uint64(len(bodies)) {
-		b.Fatalf("delivered %d of %d", st.Delivered, len(bodies))
+	if st := s.Stats(); st.Delivered != uint64(n) {
+		b.Fatalf("delivered %d of %d", st.Delivered, n)
 	}
 	return elapsed
+}
+
+// BenchmarkRecipeThroughput is what building payloads at each attempt
+// costs: deliveries per second through the sender of generated
+// partner-dialect payloads held as recipes (built at the attempt, as the
+// mock does), against the same payloads built at Send and held as bytes
+// (as the mock did), and against bytes built beforehand (generation not
+// counted), in paired rounds. Use -benchtime 15x or more.
+func BenchmarkRecipeThroughput(b *testing.B) {
+	const n, conc = 5_000, 64
+	bt, err := fixtures.New(1).Batch(bullseye.EventVisitorIdentified, bullseye.DialectPartner, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	recipes, bodies := make([]*fixtures.Recipe, n), make([][]byte, n)
+	for i := range recipes {
+		rc, err := bt.Recipe(fixtures.ExampleOrganization(), fixtures.ExampleTime().Add(time.Duration(i)*time.Second), nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		recipes[i], bodies[i] = rc, rc.Build()
+	}
+	srv, _ := newBenchReceiver(b)
+	viaSenderFeed(b, srv.URL, bodies[:1000], conc, feed.New(0))
+	var rHeld, rAtSend, rRecipes, vsAtSend, vsHeld []float64
+	for i := 0; b.Loop(); i++ {
+		var held, atSend, built float64
+		runs := []func(){
+			func() { held = float64(n) / viaSenderFeed(b, srv.URL, bodies, conc, feed.New(0)).Seconds() },
+			func() {
+				atSend = float64(n) / deliverAll(b, srv.URL, n, conc, feed.New(0), func(i int) Delivery { return Delivery{Body: recipes[i].Build()} }).Seconds()
+			},
+			func() {
+				built = float64(n) / deliverAll(b, srv.URL, n, conc, feed.New(0), func(i int) Delivery { return Delivery{Payload: recipes[i]} }).Seconds()
+			},
+		}
+		for k := range runs {
+			runs[(i+k)%len(runs)]()
+		}
+		rHeld, rAtSend, rRecipes = append(rHeld, held), append(rAtSend, atSend), append(rRecipes, built)
+		vsAtSend, vsHeld = append(vsAtSend, built/atSend), append(vsHeld, built/held)
+	}
+	b.ReportMetric(median(rHeld), "prebuilt/s")
+	b.ReportMetric(median(rAtSend), "built-at-send/s")
+	b.ReportMetric(median(rRecipes), "recipes/s")
+	b.ReportMetric(median(vsAtSend), "recipes/built-at-send")
+	b.ReportMetric(median(vsHeld), "recipes/prebuilt")
+	b.ReportMetric(0, "ns/op")
 }
 
 // countPacer lets vegeta fire n hits as fast as its workers allow.

@@ -34,7 +34,7 @@ type Delivery struct {
 }
 
 // Payload builds a delivery's body, the same bytes on every call and from
-// any goroutine: a generated payload held as the recipe it was drawn from
+// any goroutine, in a new slice that the sender owns and never writes: a generated payload held as the recipe it was drawn from
 // (fixtures.Recipe), so that a million pending deliveries do not each hold
 // kilobytes. Size is what the pending-bytes count takes it for.
 type Payload interface {
