@@ -413,7 +413,7 @@ type Latency struct {
 // Stats is a snapshot of the sender's counters (for metrics).
 type Stats struct {
 	Pending      int   // deliveries not final (the next four together)
-	PendingBytes int64 // their bodies' bytes
+	PendingBytes int64 // their payloads' Size: bytes given, or a recipe's estimate
 	Scheduled    int   // waiting for their first attempt
 	Retrying     int   // waiting for a retry
 	Ready        int   // due, waiting for a worker or an endpoint slot
