@@ -85,7 +85,7 @@ type serveCmd struct {
 	PerEndpoint        int    `name:"per-endpoint" default:"${default_per_endpoint}" env:"BULLSEYE_MOCK_PER_ENDPOINT" help:"Deliveries attempted at once against one receiver host."`
 	LogCap             int    `name:"log-cap" default:"${default_log_cap}" env:"BULLSEYE_MOCK_LOG_CAP" help:"Attempt-log entries kept; the oldest are evicted."`
 	MaxPending         int    `name:"max-pending" default:"${default_max_pending}" env:"BULLSEYE_MOCK_MAX_PENDING" help:"Deliveries not yet final the mock holds at most; a request past it is refused whole (429 while the queue drains)."`
-	MaxPendingBytes    int64  `name:"max-pending-bytes" default:"${default_max_pending_bytes}" env:"BULLSEYE_MOCK_MAX_PENDING_BYTES" help:"Payload bytes (as sent) of the deliveries not yet final the mock holds at most."`
+	MaxPendingBytes    int64  `name:"max-pending-bytes" default:"${default_max_pending_bytes}" env:"BULLSEYE_MOCK_MAX_PENDING_BYTES" help:"Payload bytes of the deliveries not yet final the mock holds at most (generated payloads count as their estimated size)."`
 	JournalCap         int    `name:"journal-cap" default:"${default_journal_cap}" env:"BULLSEYE_MOCK_JOURNAL_CAP" help:"Partner API requests kept in the journal (GET /_mock/requests); the oldest are evicted."`
 	StreamBuffer       int    `name:"stream-buffer" default:"${default_stream_buffer}" env:"BULLSEYE_MOCK_STREAM_BUFFER" help:"Change events GET /_mock/stream keeps for readers that fall behind or reconnect (Last-Event-ID)."`
 	DeliveryCap        int    `name:"delivery-cap" default:"${default_delivery_cap}" env:"BULLSEYE_MOCK_DELIVERY_CAP" help:"Finished deliveries kept in full (payload, headers, responses) for inspection and redelivery."`

@@ -251,7 +251,7 @@ func (o *Ops) Instant(ctx context.Context, ids []string) ([]sender.DeliveryInfo,
 		var pending []sender.DeliveryInfo
 		var stuck *sender.DeliveryInfo
 		for _, id := range ids {
-			info, err := o.sender.Wait(gctx, id, done)
+			info, err := o.sender.WaitInfo(gctx, id, done)
 			switch {
 			case errors.Is(err, sender.ErrNotFound):
 				continue // forgotten (a reset): nothing more will happen to it

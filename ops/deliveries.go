@@ -84,9 +84,23 @@ func (o *Ops) Deliveries(q Query) ([]sender.DeliveryInfo, int, error) {
 func (o *Ops) Delivery(id string) (sender.DeliveryInfo, error) {
 	d, ok := o.sender.Delivery(id)
 	if !ok {
-		return d, fmt.Errorf("no delivery %q (unknown, reset, or evicted from the retained details): %w", id, ErrNotFound)
+		return d, noDelivery(id)
 	}
 	return d, nil
+}
+
+// Info is Delivery without the payload (Body nil), for callers that read a
+// delivery's state: it builds nothing.
+func (o *Ops) Info(id string) (sender.DeliveryInfo, error) {
+	d, ok := o.sender.Info(id)
+	if !ok {
+		return d, noDelivery(id)
+	}
+	return d, nil
+}
+
+func noDelivery(id string) error {
+	return fmt.Errorf("no delivery %q (unknown, reset, or evicted from the retained details): %w", id, ErrNotFound)
 }
 
 // Condition is what a wait for one delivery waits for: one of States
@@ -139,7 +153,7 @@ func (o *Ops) Wait(ctx context.Context, id string, c Condition) (d sender.Delive
 	if err := c.check(); err != nil {
 		return d, false, err
 	}
-	if _, err := o.Delivery(id); err != nil {
+	if _, err := o.Info(id); err != nil {
 		return d, false, err
 	}
 	d, err = o.sender.Wait(ctx, id, c.holds)
@@ -187,8 +201,8 @@ func (o *Ops) WaitAll(ctx context.Context, q Query) (WaitedAll, error) {
 // now, signed with the webhook's current secret, marked as a duplicate of
 // the original. It returns the new id.
 func (o *Ops) Redeliver(id string) (string, error) {
-	if d, err := o.Delivery(id); err == nil {
-		release, err := o.reserve(1, int64(len(d.Body)))
+	if d, err := o.Info(id); err == nil {
+		release, err := o.reserve(1, d.Size)
 		if err != nil {
 			return "", err
 		}
@@ -196,7 +210,7 @@ func (o *Ops) Redeliver(id string) (string, error) {
 	}
 	newID, err := o.sender.Redeliver(id)
 	if errors.Is(err, sender.ErrNotFound) {
-		return "", fmt.Errorf("no delivery %q (unknown, reset, or evicted from the retained details): %w", id, ErrNotFound)
+		return "", noDelivery(id)
 	}
 	if err != nil {
 		return "", senderErr(err)

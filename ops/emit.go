@@ -136,7 +136,9 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 		}
 		recipe, err := batch.Recipe(org, stamp, thread, alloc)
 		if err != nil {
-			return Emitted{PartnerID: p.partnerID}, fieldErr("at", "%v", err)
+			// Unreachable from a checked request (its times and
+			// organizations are checked above), so not the caller's error.
+			return Emitted{PartnerID: p.partnerID}, fmt.Errorf("ops: draw event %d: %w", i+1, err)
 		}
 		due := slot(rank[i])
 		if jitter != nil {
@@ -165,9 +167,9 @@ func (o *Ops) Emit(s Send) (Emitted, error) {
 		}
 		events[i] = e
 	}
-	// Building took time: a send timed from now is due from now, after it,
-	// not from before the payloads existed (which would make every event
-	// start late by the build time). One shift keeps the spacing.
+	// Drawing took time: a send timed from now is due from now, after it,
+	// not from before the recipes existed (which would make a large send's
+	// events start late by the drawing time). One shift keeps the spacing.
 	var shift time.Duration
 	if p.at.IsZero() {
 		shift = max(o.clock.Now().Sub(start), 0)

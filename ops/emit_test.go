@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -253,5 +254,37 @@ func BenchmarkEmit(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkInstant measures a manual clock's settle (Instant, called at
+// every step of a move and of a scenario) over 10,000 deliveries scheduled
+// later, against reading each with its payload, which is what a step cost
+// while waits built payloads: settling reads state, never payloads.
+func BenchmarkInstant(b *testing.B) {
+	o, partner := newOps(b, 3)
+	e, err := o.Emit(Send{PartnerID: partner, Type: bullseye.EventVisitorIdentified, Count: N(10000), Delay: D(time.Hour)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := e.DeliveryIDs
+	b.Run("instant", func(b *testing.B) {
+		for b.Loop() {
+			pending, err := o.Instant(context.Background(), ids)
+			if err != nil || len(pending) != len(ids) {
+				b.Fatalf("%d pending, %v", len(pending), err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/delivery")
+	})
+	b.Run("read payloads", func(b *testing.B) {
+		for b.Loop() {
+			for _, id := range ids {
+				if d, err := o.Delivery(id); err != nil || d.Body == nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/delivery")
 	})
 }

@@ -29,7 +29,7 @@ func (r *runner) expect(e *Expect) Outcome {
 			diffs = append(diffs, fmt.Sprintf("delivery %d does not exist: %d sent so far", n, len(r.ids)))
 			continue
 		}
-		info, err := r.o.Delivery(r.ids[n-1])
+		info, err := r.o.Info(r.ids[n-1])
 		if err != nil {
 			diffs = append(diffs, fmt.Sprintf("delivery %d: details evicted from memory", n))
 			continue
@@ -130,7 +130,7 @@ func (r *runner) arrival(order []int) []string {
 		if n > len(r.ids) {
 			return []string{fmt.Sprintf("arrival: delivery %d does not exist: %d sent so far", n, len(r.ids))}
 		}
-		info, err := r.o.Delivery(r.ids[n-1])
+		info, err := r.o.Info(r.ids[n-1])
 		if err != nil || len(info.Attempts) == 0 {
 			return []string{fmt.Sprintf("arrival: delivery %d has no attempt to order", n)}
 		}

@@ -142,21 +142,27 @@ func (h *hostLimiter) release(host string) *delivery {
 func (s *Sender) attempt(d *delivery, sc *scratch) {
 	m := d.meta.Value()
 	t, found := s.cfg.Targets.Target(m.PartnerID, m.Kind)
-	// Built here, outside the lock, at every attempt: a pending delivery
-	// holds its payload's recipe, not its bytes. Build's slice is new and
-	// nothing writes it, so it is read as a string without a copy.
-	b := d.body.Build()
-	body := unsafe.String(unsafe.SliceData(b), len(b))
+	reason := cancelReason(t, found)
 	w := d.wire // only the worker holding d writes it
-	if w == nil {
-		sig, ok, sent := sc.signer.Apply(m.Fault, m.Secret, body)
-		w = &wire{sig: sig, hasSig: ok}
-		if sent != body {
-			w.other = sent
+	var body string
+	switch {
+	case reason != "":
+		// Canceled without a request: nothing to build or sign.
+		if w == nil {
+			w = &wire{}
 		}
-	}
-	if w.other != "" {
-		body = w.other
+	case w != nil && w.other != "":
+		body = w.other // FaultOtherBytes: the changed bytes are held, not rebuilt
+	default:
+		body = payloadString(d.body)
+		if w == nil {
+			sig, ok, sent := sc.signer.Apply(m.Fault, m.Secret, body)
+			w = &wire{sig: sig, hasSig: ok}
+			if sent != body {
+				w.other = sent
+				body = sent
+			}
+		}
 	}
 
 	s.mu.Lock()
@@ -168,7 +174,7 @@ func (s *Sender) attempt(d *delivery, sc *scratch) {
 	d.wire = w
 	s.st.ready--
 	start := s.clock.Now()
-	if reason := cancelReason(t, found); reason != "" {
+	if reason != "" {
 		s.observe(traffic.Attempt{Due: time.Unix(0, d.due), Start: start, Number: int(d.attempts) + 1, Canceled: true, Final: true})
 		s.cancelLocked(d, &m, t.URL, start, reason)
 		s.mu.Unlock()
@@ -282,6 +288,18 @@ func (s *Sender) replayLocked(d *delivery, m meta, due time.Time) {
 	if !s.closed {
 		_, _ = s.addLocked(unique.Make(m), d.body, due) // fails only when the id source runs dry
 	}
+}
+
+// payloadString is the body an attempt sends. It is built here, outside the
+// sender's lock, at every attempt: a pending delivery holds its payload's
+// recipe, not its bytes. Build's slice is new and nothing writes it, so it
+// is read as a string without a copy; a literal is one already.
+func payloadString(p Payload) string {
+	if l, ok := p.(literal); ok {
+		return string(l)
+	}
+	b := p.Build()
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func cancelReason(t bullseye.Target, found bool) string {

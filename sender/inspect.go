@@ -28,12 +28,15 @@ type DeliveryInfo struct {
 	// Body is the payload as given to Send (or built from its Payload);
 	// SentBody is what went on the wire when a fault changed it
 	// (FaultOtherBytes), else nil. Both are copies; the control API decides
-	// how to render them. Lists (Deliveries) leave Body nil: reading one
-	// delivery builds it.
+	// how to render them. Lists (Deliveries), Info and WaitInfo leave
+	// Body nil: Delivery and Wait build it.
 	Body     []byte `json:"-"`
 	SentBody []byte `json:"-"`
 	// Policy is the retry policy the delivery follows.
 	Policy bullseye.Policy `json:"-"`
+	// Size is what the pending-bytes budget counts the payload as: its
+	// length, or for a generated payload its estimate.
+	Size int64 `json:"-"`
 }
 
 // AttemptInfo is a log entry plus what was on the wire.
@@ -63,18 +66,32 @@ func InState(states ...string) func(DeliveryInfo) bool {
 	return func(i DeliveryInfo) bool { return slices.Contains(states, i.State) }
 }
 
-// Delivery returns a delivery's details: any pending delivery, and the
-// newest DeliveryCap finished ones.
+// Delivery returns a delivery's details, its payload included: any pending
+// delivery, and the newest DeliveryCap finished ones.
 func (s *Sender) Delivery(id string) (DeliveryInfo, bool) {
+	info, d, ok := s.lookup(id)
+	if !ok {
+		return info, false
+	}
+	return withBody(info, d), true
+}
+
+// Info is Delivery without the payload, as the lists give it: for callers
+// that read a delivery's state, since building a generated payload is the
+// costliest part of a read.
+func (s *Sender) Info(id string) (DeliveryInfo, bool) {
+	info, _, ok := s.lookup(id)
+	return info, ok
+}
+
+func (s *Sender) lookup(id string) (DeliveryInfo, *delivery, bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	d, ok := s.lookupLocked(id)
 	if !ok {
-		s.mu.Unlock()
-		return DeliveryInfo{}, false
+		return DeliveryInfo{}, nil, false
 	}
-	info := s.infoLocked(d)
-	s.mu.Unlock()
-	return withBody(info, d), true
+	return s.infoLocked(d), d, true
 }
 
 // withBody builds the payload into info, outside the sender's lock: for a
@@ -89,7 +106,7 @@ func (s *Sender) infoLocked(d *delivery) DeliveryInfo {
 	info := DeliveryInfo{
 		ID: uuid.UUID(d.id).String(), PartnerID: m.PartnerID, Type: m.Kind, EventType: m.EventType,
 		OrganizationID: m.OrganizationID, DuplicateOf: m.DuplicateOf, Fault: m.Fault,
-		State: d.stateWord(), Policy: *s.policyOf(&m),
+		State: d.stateWord(), Policy: *s.policyOf(&m), Size: d.body.Size(),
 		Attempts: []AttemptInfo{},
 	}
 	if d.state == stScheduled {
@@ -273,29 +290,44 @@ func (q *DeliveryQuery) matches(d *delivery) bool {
 }
 
 // Wait blocks until the delivery satisfies pred (IsFinal, HasAttempts,
-// InState, or any function) and returns its details then; or until ctx
-// ends. It wakes on the sender's own events, never by polling, so a
-// long-poll costs nothing while it waits. pred runs with the sender's lock
-// held: it must be quick and must not call the Sender.
+// InState, or any function) and returns its details then, its payload
+// included; or until ctx ends. It wakes on the sender's own events, never by
+// polling, so a long-poll costs nothing while it waits. pred runs with the
+// sender's lock held and sees no Body: it must be quick and must not call
+// the Sender.
 func (s *Sender) Wait(ctx context.Context, id string, pred func(DeliveryInfo) bool) (DeliveryInfo, error) {
+	info, d, err := s.wait(ctx, id, pred)
+	if d != nil {
+		info = withBody(info, d)
+	}
+	return info, err
+}
+
+// WaitInfo is Wait without the payload, for callers that wait on state.
+func (s *Sender) WaitInfo(ctx context.Context, id string, pred func(DeliveryInfo) bool) (DeliveryInfo, error) {
+	info, _, err := s.wait(ctx, id, pred)
+	return info, err
+}
+
+func (s *Sender) wait(ctx context.Context, id string, pred func(DeliveryInfo) bool) (DeliveryInfo, *delivery, error) {
 	for {
 		s.mu.Lock()
 		d, ok := s.lookupLocked(id)
 		if !ok {
 			s.mu.Unlock()
-			return DeliveryInfo{}, ErrNotFound
+			return DeliveryInfo{}, nil, ErrNotFound
 		}
 		info := s.infoLocked(d)
 		if pred(info) {
 			s.mu.Unlock()
-			return withBody(info, d), nil
+			return info, d, nil
 		}
 		ch := s.changedLocked()
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return withBody(info, d), ctx.Err()
+			return info, d, ctx.Err()
 		}
 	}
 }

@@ -106,8 +106,42 @@ func TestPayloadOtherBytes(t *testing.T) {
 	if len(got) != 2 || !bytes.Equal(got[0].body, got[1].body) || bytes.Equal(got[0].body, p.body) {
 		t.Fatalf("other_bytes sent %d requests, want 2 with the same changed bytes", len(got))
 	}
+	if n := p.builds.Load(); n != 1 {
+		t.Errorf("built %d times for 2 attempts, want once: the retry sends the changed bytes it holds", n)
+	}
 	if info, _ := h.s.Delivery(id); !bytes.Equal(info.SentBody, got[0].body) || !bytes.Equal(info.Body, p.body) {
 		t.Errorf("SentBody %q, Body %q", info.SentBody, info.Body)
+	}
+}
+
+// TestPayloadNotBuiltForState: what reads or waits on a delivery's state
+// builds nothing (a manual clock's settle waits on every open delivery at
+// each step), nor does a first attempt that is canceled; Delivery and Wait
+// build the payload once each.
+func TestPayloadNotBuiltForState(t *testing.T) {
+	h := newHarness(t, nil)
+	p := &countingPayload{body: []byte(`{"event_type":"visitor.identified","session_id":"s-state"}`)}
+	h.tg.set("p1", bullseye.KindIdentification, bullseye.Target{Secret: testSecret, Enabled: true}) // no URL
+	id := h.send(t, Delivery{Payload: p})
+
+	info, err := h.s.WaitInfo(h.ctx, id, IsFinal)
+	if err != nil || info.State != bullseye.StateCanceled || info.Body != nil {
+		t.Fatalf("WaitInfo: %v, state %s, body %q; want canceled and no body", err, info.State, info.Body)
+	}
+	if info, ok := h.s.Info(id); !ok || info.Body != nil || info.Size != 1000 {
+		t.Errorf("Info: found %t, body %q, size %d; want no body and the payload's Size", ok, info.Body, info.Size)
+	}
+	if n := p.builds.Load(); n != 0 {
+		t.Fatalf("built %d times for a canceled delivery read by state, want 0", n)
+	}
+	if info := h.wait(t, id, IsFinal); !bytes.Equal(info.Body, p.body) {
+		t.Errorf("Wait: body %q", info.Body)
+	}
+	if info, _ := h.s.Delivery(id); !bytes.Equal(info.Body, p.body) {
+		t.Errorf("Delivery: body %q", info.Body)
+	}
+	if n := p.builds.Load(); n != 2 {
+		t.Errorf("built %d times, want 2 (Wait and Delivery)", n)
 	}
 }
 

@@ -141,7 +141,7 @@ type Sender struct {
 
 type counters struct {
 	scheduled, retrying, ready, inFlight                    int
-	pendingBytes                                            int64 // bodies of the deliveries not final
+	pendingBytes                                            int64 // Payload.Size of the deliveries not final
 	sent, attempts, failedAttempts, delivered, failed, canc uint64
 	// latency counts attempts by the first bound of latencyBounds their
 	// mock-time duration fits in (the last slot: longer than every bound).

@@ -33,10 +33,12 @@ type Delivery struct {
 	ReplayAfter time.Duration
 }
 
-// Payload builds a delivery's body, the same bytes on every call and from
-// any goroutine, in a new slice that the sender owns and never writes: a generated payload held as the recipe it was drawn from
-// (fixtures.Recipe), so that a million pending deliveries do not each hold
-// kilobytes. Size is what the pending-bytes count takes it for.
+// Payload builds a delivery's body at each attempt: a generated payload
+// held as the recipe it was drawn from (fixtures.Recipe), so that a million
+// pending deliveries do not each hold kilobytes. Build must give the same
+// bytes on every call and from any goroutine, in a new slice that nothing
+// else keeps (the sender reads it without a copy). Size is what the
+// pending-bytes budget counts it as.
 type Payload interface {
 	Build() []byte
 	Size() int64

@@ -148,7 +148,7 @@ func condition(q url.Values) (ops.Condition, error) {
 // and proxies to repeat the request on their own.
 func (s *controlAPI) controlWait(w http.ResponseWriter, r *http.Request) error {
 	id := mux.Vars(r)["id"]
-	if _, err := s.ops.Delivery(id); err != nil {
+	if _, err := s.ops.Info(id); err != nil {
 		return withDetail(err, "id", id)
 	}
 	c, err := condition(r.URL.Query())
