@@ -19,7 +19,7 @@ type runCmd struct {
 	JUnit  string        `name:"junit" placeholder:"FILE" help:"Also write a JUnit XML report to FILE, for CI."`
 	URL    string        `name:"url" env:"BULLSEYE_MOCK_URL" help:"Receiver URL: replaces the files' webhook urls, so one file serves many environments."`
 	Secret string        `env:"BULLSEYE_MOCK_SECRET" help:"Webhook secret: replaces the files' secrets."`
-	Grace  time.Duration `default:"${default_grace}" help:"Manual clock: real time an attempt may stay unanswered before the receiver is taken to hang and the clock moves to its timeout."`
+	Grace  time.Duration `default:"${default_grace}" help:"Manual clock: real time the sender may make no progress, with an attempt unanswered, before its receiver is taken to hang and the clock moves to its timeout."`
 }
 
 // Run parses every file first, so a typo in the last file stops the run

@@ -146,9 +146,7 @@ func (o *Ops) nextEvent() (time.Time, bool) {
 // attempt times out later, when the clock passes its deadline.
 func (o *Ops) idleAt(ctx context.Context, limit time.Time) error {
 	for {
-		gctx, cancel := context.WithTimeout(ctx, o.grace)
-		err := o.sender.Idle(gctx)
-		cancel()
+		err := o.untilStalled(ctx, o.sender.Idle)
 		if err == nil || ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -158,9 +156,36 @@ func (o *Ops) idleAt(ctx context.Context, limit time.Time) error {
 	}
 }
 
+// untilStalled runs wait until it returns nil, or until the sender made no
+// progress (no attempt started or ended) for the grace period: then an
+// attempt in flight is taken to hang, and it returns errStalled. A sender
+// working through a large backlog at one instant is busy, not stalled, for
+// as long as that takes: were it taken to hang, the clock would move past
+// the deadlines of attempts in flight, and answered ones would be logged as
+// timeouts and sent again. wait is called again after each grace period
+// with progress, so it must pick up where it left off.
+func (o *Ops) untilStalled(ctx context.Context, wait func(context.Context) error) error {
+	for {
+		before := o.sender.Progress()
+		gctx, cancel := context.WithTimeout(ctx, o.grace)
+		err := wait(gctx)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case o.sender.Progress() == before:
+			return errStalled
+		}
+	}
+}
+
+var errStalled = errors.New("the sender made no progress for the grace period")
+
 // hang is the one rule for a hanging receiver, shared by clock moves and
-// settles: an attempt still in flight after the grace period is taken to
-// hang, and the manual clock moves to the next timer (the attempt's
+// settles: an attempt still in flight when the sender made no progress for
+// the grace period (untilStalled) is taken to hang, and the manual clock moves to the next timer (the attempt's
 // timeout) when that lies after now and not past limit. It reports whether
 // the clock moved.
 func (o *Ops) hang(limit time.Time) bool {
@@ -176,8 +201,8 @@ func (o *Ops) hang(limit time.Time) bool {
 
 var errHanging = errors.New("an attempt is still in flight: its receiver does not answer")
 
-// Grace is how long a clock move waits for an attempt in flight before it
-// takes the receiver to hang.
+// Grace is how long a clock move waits for a sender that makes no progress
+// before it takes the receiver of an attempt in flight to hang.
 func (o *Ops) Grace() time.Duration { return o.grace }
 
 // Idle waits until the sender made every attempt the current mock time
@@ -235,8 +260,8 @@ func (o *Ops) Settle(ctx context.Context, ids []string, move bool) error {
 // Instant waits until the current mock instant has done what it can for
 // the deliveries of ids: each is final, or scheduled for a later time. It
 // returns the scheduled ones (all carry NextAttemptAt). On a manual clock an
-// attempt of theirs still in flight after the grace period is taken to hang
-// (the rule of idleAt), and the clock moves to the next timer, at most the
+// attempt of theirs still in flight when the sender made no progress for the
+// grace period is taken to hang (the rule of idleAt), and the clock moves to the next timer, at most the
 // attempt's timeout. Without a manual clock it returns nil at once.
 func (o *Ops) Instant(ctx context.Context, ids []string) ([]sender.DeliveryInfo, error) {
 	if o.manual == nil {
@@ -247,31 +272,33 @@ func (o *Ops) Instant(ctx context.Context, ids []string) ([]sender.DeliveryInfo,
 		done := func(i sender.DeliveryInfo) bool {
 			return i.Final() || (i.NextAttemptAt != nil && i.NextAttemptAt.After(now))
 		}
-		gctx, cancel := context.WithTimeout(ctx, o.grace)
+		// Done stays done while the clock stands still, so a wait that
+		// resumes after progress resumes at the delivery it waited on.
 		var pending []sender.DeliveryInfo
-		var stuck *sender.DeliveryInfo
-		for _, id := range ids {
-			info, err := o.sender.WaitInfo(gctx, id, done)
-			switch {
-			case errors.Is(err, sender.ErrNotFound):
-				continue // forgotten (a reset): nothing more will happen to it
-			case err != nil:
-				stuck = &info
-			case !info.Final():
-				pending = append(pending, info)
+		var stuck sender.DeliveryInfo
+		next := 0
+		err := o.untilStalled(ctx, func(gctx context.Context) error {
+			for ; next < len(ids); next++ {
+				info, err := o.sender.WaitInfo(gctx, ids[next], done)
+				switch {
+				case errors.Is(err, sender.ErrNotFound):
+					// forgotten (a reset): nothing more will happen to it
+				case err != nil:
+					stuck = info
+					return err
+				case !info.Final():
+					pending = append(pending, info)
+				}
 			}
-			if stuck != nil {
-				break
-			}
-		}
-		cancel()
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if stuck == nil {
+			return nil
+		})
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err == nil:
 			return pending, nil
 		}
-		o.unstick(now, *stuck)
+		o.unstick(now, stuck)
 	}
 }
 

@@ -58,3 +58,47 @@ func TestAdvanceWithAHangingReceiver(t *testing.T) {
 		t.Errorf("retry due at +%s, want +1m30s (1m after the 30 s timeout)", got)
 	}
 }
+
+// A sender working through a backlog longer than the grace period is busy,
+// not hanging: a move or a settle waits for it as long as attempts start
+// and end, and no answered attempt is logged as a timeout (they were, and
+// sent again, when the grace period bounded the whole instant).
+func TestClockWaitsForABusySender(t *testing.T) {
+	const n = 60
+	const grace = 200 * time.Millisecond
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A slow receiver, one attempt at a time: the backlog takes
+		// several grace periods in all, with progress at each answer.
+		time.Sleep(grace / 20)
+	}))
+	defer recv.Close()
+	s := mocktest.NewServer(t, mocktest.WithConfig(func(c *mock.Config) { c.Grace, c.Workers, c.PerEndpoint = grace, 1, 1 }))
+	s.SetWebhook(bullseye.KindIdentification, recv.URL, "whsec")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	check := func(t *testing.T, ids []string) {
+		t.Helper()
+		for _, id := range ids {
+			d, err := s.Ops().Info(id)
+			if err != nil || d.State != bullseye.StateDelivered || len(d.Attempts) != 1 {
+				t.Fatalf("delivery %s: %s after %d attempts (%v), want delivered at the first; attempts %+v", id, d.State, len(d.Attempts), err, d.Attempts)
+			}
+		}
+	}
+
+	t.Run("move", func(t *testing.T) {
+		ids := s.Emit(ops.Send{Type: bullseye.EventVisitorIdentified, Count: ops.N(n), Delay: ops.D(time.Minute)})
+		a, err := s.Ops().AdvanceClock(ctx, ops.Advance{By: ops.D(2 * time.Minute)})
+		if err != nil || !a.Idle || a.Now.Sub(a.Before) != 2*time.Minute {
+			t.Fatalf("advance 2m = %+v, %v; want idle at +2m", a, err)
+		}
+		check(t, ids)
+	})
+	t.Run("settle", func(t *testing.T) {
+		ids := s.Emit(ops.Send{Type: bullseye.EventVisitorIdentified, Count: ops.N(n)})
+		if err := s.Ops().Settle(ctx, ids, true); err != nil {
+			t.Fatal(err)
+		}
+		check(t, ids)
+	})
+}

@@ -34,11 +34,12 @@ import (
 // MaxCount bounds one request, so a typo cannot queue a billion deliveries.
 const MaxCount = 100000
 
-// DefaultGrace is how long, in real time, a clock move waits for an attempt
-// in flight before it treats the receiver as hanging and lets mock time run
-// to the attempt's timeout. Mock time cannot pass while a receiver is still
+// DefaultGrace is how long, in real time, a clock move waits for a sender
+// that makes no progress (no attempt starts or ends) before it treats the
+// receiver of an attempt in flight as hanging and lets mock time run to the
+// attempt's timeout. Mock time cannot pass while a receiver is still
 // working, so without it a hanging receiver would stop a manual clock for
-// ever.
+// ever; a sender busy with a backlog makes progress, and is waited for.
 const DefaultGrace = 5 * time.Second
 
 // Config is what the operations act on.

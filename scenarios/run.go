@@ -25,9 +25,10 @@ type Options struct {
 	Secret string
 	// APIKey is the partner a file without partner.apiKey acts as.
 	APIKey string
-	// Grace is how long an attempt may hang before the clock moves to its
-	// timeout (ops.DefaultGrace when 0), for a run on a mock of its own
-	// (mock.RunScenario); a shared mock has its own setting.
+	// Grace is how long the sender may make no progress with an attempt in
+	// flight before the clock moves to its timeout (ops.DefaultGrace when
+	// 0), for a run on a mock of its own (mock.RunScenario); a shared mock
+	// has its own setting.
 	Grace time.Duration
 	// Unbounded lets every steps without count or for run until ctx ends
 	// (serve); a run that must end rejects them.

@@ -338,6 +338,7 @@ func (s *Sender) recordLocked(d *delivery, w *wire, e logEntry, excerpt string) 
 		id[15] ^= e.attempt
 	}
 	e.id = id
+	s.st.ended++
 	s.logs.add(e)
 	w.attempts = append(w.attempts, attemptRecord{entry: e, excerpt: excerpt})
 	s.tellAttemptLocked(&e)

@@ -464,6 +464,14 @@ type Stats struct {
 	Latency Latency
 }
 
+// Progress is a count that grows whenever an attempt starts or ends: a
+// clock move tells a busy sender from a hanging receiver by it.
+func (s *Sender) Progress() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.attempts + s.st.ended
+}
+
 // Stats returns the current counters.
 func (s *Sender) Stats() Stats {
 	s.mu.Lock()

@@ -143,6 +143,7 @@ type counters struct {
 	scheduled, retrying, ready, inFlight                    int
 	pendingBytes                                            int64 // Payload.Size of the deliveries not final
 	sent, attempts, failedAttempts, delivered, failed, canc uint64
+	ended                                                   uint64 // attempts that ended, cancels included
 	// latency counts attempts by the first bound of latencyBounds their
 	// mock-time duration fits in (the last slot: longer than every bound).
 	latency    [len(latencyBounds) + 1]uint64
