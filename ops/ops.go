@@ -280,8 +280,12 @@ func (o *Ops) OnReset(f func()) {
 	o.onReset = append(o.onReset, f)
 }
 
-// bigReset is how many deliveries make a reset hand memory back at once.
-const bigReset = 100_000
+// bigReset is how many deliveries (pending and retained) make a reset hand
+// memory back at once: well above the default delivery cap, so that a
+// suite's resets between tests do not each force a collection, and under
+// one request's largest count, so that the largest request, posted once
+// and reset, is handed back.
+const bigReset = 50_000
 
 // Reset forgets deliveries, the attempt log, counters, the journal of
 // Partner API requests, the Partner API faults and what the surfaces
@@ -290,7 +294,7 @@ const bigReset = 100_000
 // deliveries, requests and faults are what each test makes and looks at.
 func (o *Ops) Reset() {
 	st := o.sender.Stats()
-	big := st.Pending+st.Retained > bigReset
+	big := st.Pending+st.Retained >= bigReset
 	o.sender.Reset()
 	if big {
 		// A large store's memory goes back to the OS now rather than over

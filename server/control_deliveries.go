@@ -20,7 +20,7 @@ type deliveryJSON struct {
 	sender.DeliveryInfo
 	Attempts   []attemptJSON   `json:"attempts"`
 	Payload    json.RawMessage `json:"payload,omitempty"`
-	PayloadRaw string          `json:"payloadRaw"`
+	PayloadRaw string          `json:"payloadRaw,omitempty"` // absent in lists: a read of one delivery builds it
 	// SentRaw is what went on the wire when a fault changed the body.
 	SentRaw string        `json:"sentRaw,omitempty"`
 	Policy  policyOutJSON `json:"policy"`
