@@ -185,9 +185,9 @@ var errStalled = errors.New("the sender made no progress for the grace period")
 
 // hang is the one rule for a hanging receiver, shared by clock moves and
 // settles: an attempt still in flight when the sender made no progress for
-// the grace period (untilStalled) is taken to hang, and the manual clock moves to the next timer (the attempt's
-// timeout) when that lies after now and not past limit. It reports whether
-// the clock moved.
+// the grace period (untilStalled) is taken to hang, and the manual clock
+// moves to the next timer (the attempt's timeout) when that lies after now
+// and not past limit. It reports whether the clock moved.
 func (o *Ops) hang(limit time.Time) bool {
 	now := o.manual.Now()
 	t, ok := o.manual.Next()
@@ -261,8 +261,9 @@ func (o *Ops) Settle(ctx context.Context, ids []string, move bool) error {
 // the deliveries of ids: each is final, or scheduled for a later time. It
 // returns the scheduled ones (all carry NextAttemptAt). On a manual clock an
 // attempt of theirs still in flight when the sender made no progress for the
-// grace period is taken to hang (the rule of idleAt), and the clock moves to the next timer, at most the
-// attempt's timeout. Without a manual clock it returns nil at once.
+// grace period is taken to hang (the rule of idleAt), and the clock moves to
+// the next timer, at most the attempt's timeout. Without a manual clock it
+// returns nil at once.
 func (o *Ops) Instant(ctx context.Context, ids []string) ([]sender.DeliveryInfo, error) {
 	if o.manual == nil {
 		return nil, nil
